@@ -1,0 +1,26 @@
+//! Hand-written runtime for payspec-generated payment-gateway clients.
+//!
+//! Generated crates (`payspec-ksher`, ...) call into this crate for everything that is not API
+//! knowledge: RSA backends ([`crypto`]), the canonical strings and signature rules of each
+//! signature scheme ([`sorted_params`]), validation errors ([`validate`]), clocks and nonce sources
+//! ([`clock`]), and the [`Verified`] wrapper that marks gateway data whose signature was checked.
+//!
+//! Signing and verification are sans-IO: pure functions of bytes, keys, a clock and a nonce source.
+
+pub mod clock;
+pub mod crypto;
+pub mod sorted_params;
+pub mod validate;
+mod verified;
+
+pub use clock::{Clock, FixedClock, FixedNonce, NonceSource, RandomNonce, SystemClock};
+pub use crypto::{Backend, DigestAlgorithm, KeyError, PrivateKey, PublicKey, SignError};
+pub use validate::ValidationError;
+pub use verified::Verified;
+
+/// Re-exports used by generated code, so generated crates need no direct dependency on them.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+    pub use serde_json;
+}

@@ -1,0 +1,458 @@
+//! The `sorted-params` signature scheme (Ksher classic API).
+//!
+//! Requests: every sent parameter except `sign`, sorted by name in byte order, concatenated as
+//! `name=value` with no separator, signed with RSA PKCS#1 v1.5 and hex-encoded in lowercase; the
+//! form body is percent-encoded only after signing.
+//!
+//! Responses and notifications: a JSON envelope whose `data` object is signed (rules K1–K3 of
+//! `conformance/vectors/README.md`): `code` must be the integer `0`, the members of `data` (or a
+//! signed subset of them) are rendered like request parameters, nested values as compact JSON with
+//! sorted keys and numbers kept as their exact token text.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::crypto::{DigestAlgorithm, PrivateKey, PublicKey, SignError};
+use crate::Verified;
+
+/// Collects the parameters of one request in signing order and produces the string to sign, the
+/// signature and the form body in one pass.
+///
+/// Generated code calls the `push_*` methods in byte order of the parameter names, which the
+/// generator sorted at generation time; no map is sorted at run time.
+pub struct ParamWriter {
+    string_to_sign: String,
+    form: form_urlencoded::Serializer<'static, String>,
+    #[cfg(debug_assertions)]
+    last: Option<&'static str>,
+}
+
+/// A signed form request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedForm {
+    /// The exact string that was signed.
+    pub string_to_sign: String,
+    /// Lowercase hex signature.
+    pub sign: String,
+    /// `application/x-www-form-urlencoded` body: every parameter plus `sign`.
+    pub body: String,
+}
+
+impl fmt::Debug for ParamWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParamWriter")
+            .field("string_to_sign", &self.string_to_sign)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ParamWriter {
+    fn default() -> Self {
+        Self::with_capacity(256)
+    }
+}
+
+impl ParamWriter {
+    /// A writer with room for about `bytes` bytes of parameters.
+    pub fn with_capacity(bytes: usize) -> Self {
+        ParamWriter {
+            string_to_sign: String::with_capacity(bytes),
+            form: form_urlencoded::Serializer::new(String::with_capacity(bytes + bytes / 2 + 300)),
+            #[cfg(debug_assertions)]
+            last: None,
+        }
+    }
+
+    #[inline]
+    fn check_order(&mut self, name: &'static str) {
+        #[cfg(debug_assertions)]
+        {
+            if let Some(last) = self.last {
+                debug_assert!(
+                    last.as_bytes() < name.as_bytes(),
+                    "parameters must be pushed in byte order of their names: `{last}` before `{name}`"
+                );
+            }
+            self.last = Some(name);
+        }
+        #[cfg(not(debug_assertions))]
+        let _ = name;
+    }
+
+    /// Adds a text parameter (sent and signed as it is, also when empty).
+    pub fn push_str(&mut self, name: &'static str, value: &str) {
+        self.check_order(name);
+        self.string_to_sign.push_str(name);
+        self.string_to_sign.push('=');
+        self.string_to_sign.push_str(value);
+        self.form.append_pair(name, value);
+    }
+
+    /// Adds an integer parameter, rendered in decimal.
+    pub fn push_int(&mut self, name: &'static str, value: u64) {
+        let mut buf = itoa_buf(value);
+        self.push_str(name, buf.as_str());
+        buf.clear();
+    }
+
+    /// The string to sign so far.
+    pub fn string_to_sign(&self) -> &str {
+        &self.string_to_sign
+    }
+
+    /// Signs the collected parameters and appends `sign` to the form body.
+    pub fn sign(
+        mut self,
+        key: &PrivateKey,
+        digest: DigestAlgorithm,
+    ) -> Result<SignedForm, SignError> {
+        let raw = key.sign(digest, self.string_to_sign.as_bytes())?;
+        let sign = hex::encode(raw);
+        self.form.append_pair("sign", &sign);
+        Ok(SignedForm {
+            string_to_sign: self.string_to_sign,
+            sign,
+            body: self.form.finish(),
+        })
+    }
+}
+
+fn itoa_buf(value: u64) -> String {
+    let mut s = String::with_capacity(20);
+    let _ = write!(s, "{value}");
+    s
+}
+
+/// The string to sign for an arbitrary parameter list (sorted here, by name in byte order).
+/// Typed requests never need this; it serves rule vectors and tools that handle untyped params.
+pub fn string_to_sign<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = params.into_iter().collect();
+    pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut out = String::new();
+    for (name, value) in pairs {
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// Why a gateway document was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DataVerifyError {
+    /// The body is not a JSON object (or has duplicate members).
+    #[error("body is not a JSON object: {0}")]
+    Malformed(String),
+    /// `code` is not the JSON integer 0: an error envelope is never verified data.
+    #[error("gateway returned an error envelope (code {code}): {msg}")]
+    ErrorEnvelope {
+        /// The `code` member as JSON text (`missing` when absent).
+        code: String,
+        /// The `msg` member (empty when absent).
+        msg: String,
+    },
+    /// `data` is missing or not a JSON object.
+    #[error("`data` is missing or not a JSON object")]
+    MissingData,
+    /// `sign` is missing, empty, not a string or not hex.
+    #[error("`sign` is missing or not a hex string")]
+    MalformedSign,
+    /// The signature does not verify with the gateway key.
+    #[error("signature does not verify with the gateway public key")]
+    BadSignature,
+}
+
+/// A gateway document whose `data` signature verified.
+#[derive(Clone, Debug)]
+pub struct VerifiedEnvelope {
+    /// The `msg` member of the envelope (not signed).
+    pub msg: Option<String>,
+    /// The `data` object as received, JSON text.
+    pub data: Box<RawValue>,
+    /// The string that was verified.
+    pub string_to_verify: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    code: Option<&'a RawValue>,
+    #[serde(default)]
+    msg: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    sign: Option<&'a RawValue>,
+}
+
+/// Checks the envelope (rule K1) and builds the string to verify from `data` (rule K2).
+/// `signed_fields` restricts the string to a signed subset (sorted or not).
+pub fn data_string_to_verify(
+    body: &[u8],
+    signed_fields: Option<&[&str]>,
+) -> Result<String, DataVerifyError> {
+    let parsed = parse_envelope(body)?;
+    let data = parsed.data.ok_or(DataVerifyError::MissingData)?;
+    canonical_data(data, signed_fields)
+}
+
+fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, DataVerifyError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|e| DataVerifyError::Malformed(format!("not UTF-8: {e}")))?;
+    let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
+    if !trimmed.starts_with('{') {
+        return Err(DataVerifyError::Malformed("top level is not an object".into()));
+    }
+    serde_json::from_str::<Envelope<'_>>(text).map_err(|e| DataVerifyError::Malformed(e.to_string()))
+}
+
+/// Verifies a gateway response or notification body (rules K1–K3).
+pub fn verify_data_signature(
+    body: &[u8],
+    key: &PublicKey,
+    digest: DigestAlgorithm,
+    signed_fields: Option<&[&str]>,
+) -> Result<Verified<VerifiedEnvelope>, DataVerifyError> {
+    let envelope = parse_envelope(body)?;
+    let code_is_zero = envelope.code.is_some_and(|c| c.get() == "0");
+    if !code_is_zero {
+        let msg = match &envelope.msg {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        return Err(DataVerifyError::ErrorEnvelope {
+            code: envelope
+                .code
+                .map_or_else(|| "missing".to_owned(), |c| c.get().to_owned()),
+            msg,
+        });
+    }
+    let data = envelope.data.ok_or(DataVerifyError::MissingData)?;
+    let string_to_verify = canonical_data(data, signed_fields)?;
+    let signature = decode_sign(envelope.sign)?;
+    if !key.verify(digest, string_to_verify.as_bytes(), &signature) {
+        return Err(DataVerifyError::BadSignature);
+    }
+    let msg = match envelope.msg {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+        None => None,
+    };
+    Ok(Verified::new(VerifiedEnvelope {
+        msg,
+        data: data.to_owned(),
+        string_to_verify,
+    }))
+}
+
+fn decode_sign(sign: Option<&RawValue>) -> Result<Vec<u8>, DataVerifyError> {
+    let raw = sign.ok_or(DataVerifyError::MalformedSign)?;
+    let text: Cow<'_, str> =
+        serde_json::from_str(raw.get()).map_err(|_| DataVerifyError::MalformedSign)?;
+    if text.is_empty() || text.len() % 2 != 0 {
+        return Err(DataVerifyError::MalformedSign);
+    }
+    // `hex` decodes both cases; anything else (spaces, `0x`) fails.
+    hex::decode(text.as_bytes()).map_err(|_| DataVerifyError::MalformedSign)
+}
+
+fn canonical_data(
+    data: &RawValue,
+    signed_fields: Option<&[&str]>,
+) -> Result<String, DataVerifyError> {
+    if !data.get().starts_with('{') {
+        return Err(DataVerifyError::MissingData);
+    }
+    let mut members = parse_object(data)?;
+    if let Some(subset) = signed_fields {
+        members.retain(|(name, _)| subset.contains(&name.as_ref()));
+    }
+    let mut out = String::with_capacity(data.get().len());
+    for (name, value) in &members {
+        out.push_str(name);
+        out.push('=');
+        render_top_value(value, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Members of a JSON object, sorted by name in byte order; duplicate names are an error.
+fn parse_object(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, DataVerifyError> {
+    let ObjectMembers(mut members) = serde_json::from_str(raw.get())
+        .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+    members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if members.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(DataVerifyError::Malformed("duplicate member name".into()));
+    }
+    Ok(members)
+}
+
+fn render_top_value(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
+    let text = value.get();
+    match text.as_bytes().first() {
+        Some(b'"') => {
+            let s: Cow<'_, str> = serde_json::from_str(text)
+                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+            out.push_str(&s);
+            Ok(())
+        }
+        Some(b'{') | Some(b'[') => render_nested(value, out),
+        // Numbers keep their exact token text; true/false/null are written as literals.
+        _ => {
+            out.push_str(text);
+            Ok(())
+        }
+    }
+}
+
+fn render_nested(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
+    let text = value.get();
+    match text.as_bytes().first() {
+        Some(b'{') => {
+            out.push('{');
+            for (i, (name, member)) in parse_object(value)?.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(name, out);
+                out.push(':');
+                render_nested(member, out)?;
+            }
+            out.push('}');
+        }
+        Some(b'[') => {
+            let ArrayItems(items) = serde_json::from_str(text)
+                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                render_nested(item, out)?;
+            }
+            out.push(']');
+        }
+        Some(b'"') => {
+            let s: Cow<'_, str> = serde_json::from_str(text)
+                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+            write_json_string(&s, out);
+        }
+        _ => out.push_str(text),
+    }
+    Ok(())
+}
+
+/// Minimal JSON string escaping: `"`, `\` and U+0000–U+001F only (`\b \f \n \r \t`, otherwise
+/// `\u00xx` in lowercase hex); `/` and non-ASCII stay raw. This is serde_json's own escaping.
+fn write_json_string(s: &str, out: &mut String) {
+    // Serializing a &str into a String cannot fail.
+    if let Ok(escaped) = serde_json::to_string(s) {
+        out.push_str(&escaped);
+    }
+}
+
+struct ObjectMembers<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for ObjectMembers<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ObjectMembers<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let value: &'de RawValue = map.next_value()?;
+                    members.push((key, value));
+                }
+                Ok(ObjectMembers(members))
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+struct ArrayItems<'a>(Vec<&'a RawValue>);
+
+impl<'de> Deserialize<'de> for ArrayItems<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ArrayItems<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(ArrayItems(items))
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(body: &str, subset: Option<&[&str]>, expected: Result<&str, DataVerifyError>) {
+        let got = data_string_to_verify(body.as_bytes(), subset);
+        assert_eq!(got.as_deref().map_err(Clone::clone), expected, "body {body}");
+    }
+
+    #[test]
+    fn canonical_strings() {
+        check(
+            r#"{"code":0,"data":{"b":"2","a":1,"C":"x"},"sign":"00"}"#,
+            None,
+            Ok("C=xa=1b=2"),
+        );
+        check(
+            r#"{"code":0,"data":{"n":35.10,"t":true,"z":null,"e":""}}"#,
+            None,
+            Ok("e=n=35.10t=truez=null"),
+        );
+        check(
+            r#"{"code":0,"data":{"o":[{"y":1.50,"x":"é\"/\n"},{"a":[]}],"s":"\u6d4b\/"}}"#,
+            None,
+            Ok(r#"o=[{"x":"é\"/\n","y":1.50},{"a":[]}]s=测/"#),
+        );
+        check(
+            r#"{"code":0,"data":{"a":"1","b":"2","c":"3"}}"#,
+            Some(&["c", "a"]),
+            Ok("a=1c=3"),
+        );
+        check(r#"[1]"#, None, Err(DataVerifyError::Malformed("top level is not an object".into())));
+        check(r#"{"code":0}"#, None, Err(DataVerifyError::MissingData));
+        check(r#"{"code":0,"data":"x"}"#, None, Err(DataVerifyError::MissingData));
+        check(
+            r#"{"code":0,"data":{"a":"1","a":"2"}}"#,
+            None,
+            Err(DataVerifyError::Malformed("duplicate member name".into())),
+        );
+    }
+
+    #[test]
+    fn writer_builds_sign_string_and_form() {
+        let mut w = ParamWriter::default();
+        w.push_str("appid", "mch1");
+        w.push_str("attach", "");
+        w.push_int("total_fee", 100);
+        w.push_str("url", "https://a.b/?x=1&y=ä b");
+        assert_eq!(w.string_to_sign(), "appid=mch1attach=total_fee=100url=https://a.b/?x=1&y=ä b");
+        assert_eq!(
+            string_to_sign([("url", "u"), ("Z", "z"), ("appid", "a")]),
+            "Z=zappid=aurl=u"
+        );
+    }
+}

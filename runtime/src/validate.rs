@@ -1,0 +1,230 @@
+//! Request validation: the errors and the small non-generic checks generated builders call.
+
+/// A request that breaks a rule of the spec. Raised before anything is signed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    /// A required parameter was not set.
+    #[error("missing required parameter `{field}`")]
+    Missing {
+        /// Wire name of the parameter.
+        field: &'static str,
+    },
+    /// A value is longer than the spec allows.
+    #[error("parameter `{field}` is {actual} characters long, at most {max} allowed")]
+    TooLong {
+        /// Wire name of the parameter.
+        field: &'static str,
+        /// Maximum length in characters.
+        max: usize,
+        /// Actual length in characters.
+        actual: usize,
+    },
+    /// A closed set of values does not contain the value.
+    #[error("parameter `{field}` has value {value:?}, allowed: {}", allowed.join(", "))]
+    NotAllowed {
+        /// Wire name of the parameter.
+        field: &'static str,
+        /// The rejected value.
+        value: String,
+        /// The values the spec allows.
+        allowed: &'static [&'static str],
+    },
+    /// None of a group of which at least one is required was set.
+    #[error("at least one of {} is required", fields.join(", "))]
+    AtLeastOneOf {
+        /// Wire names of the group.
+        fields: &'static [&'static str],
+    },
+    /// A value does not have the parameter's type (e.g. an amount that is not a positive integer).
+    #[error("parameter `{field}` is invalid: {reason}")]
+    Invalid {
+        /// Wire name of the parameter.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A parameter the operation does not have.
+    #[error("unknown parameter `{name}` for operation `{operation}`")]
+    Unknown {
+        /// Operation wire name.
+        operation: &'static str,
+        /// The unknown parameter name.
+        name: String,
+    },
+}
+
+impl ValidationError {
+    /// The wire name of the parameter concerned (the first one, for groups).
+    pub fn field(&self) -> &str {
+        match self {
+            ValidationError::Missing { field }
+            | ValidationError::TooLong { field, .. }
+            | ValidationError::NotAllowed { field, .. } => field,
+            ValidationError::AtLeastOneOf { fields } => fields.first().copied().unwrap_or(""),
+            ValidationError::Invalid { field, .. } => field,
+            ValidationError::Unknown { name, .. } => name,
+        }
+    }
+}
+
+/// `Err(Missing)` if a required value is absent.
+pub fn required<T>(field: &'static str, value: Option<T>) -> Result<T, ValidationError> {
+    value.ok_or(ValidationError::Missing { field })
+}
+
+/// Checks a maximum length in Unicode scalar values.
+pub fn max_len(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    // Byte length bounds the char count from above, so most values skip the count.
+    if value.len() <= max {
+        return Ok(());
+    }
+    let actual = value.chars().count();
+    if actual > max {
+        return Err(ValidationError::TooLong { field, max, actual });
+    }
+    Ok(())
+}
+
+/// Checks membership of a closed value set.
+pub fn one_of(
+    field: &'static str,
+    value: &str,
+    allowed: &'static [&'static str],
+) -> Result<(), ValidationError> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(ValidationError::NotAllowed {
+            field,
+            value: value.to_owned(),
+            allowed,
+        })
+    }
+}
+
+/// `Err(AtLeastOneOf)` unless at least one member of the group is set.
+pub fn at_least_one(
+    fields: &'static [&'static str],
+    present: &[bool],
+) -> Result<(), ValidationError> {
+    if present.iter().any(|p| *p) {
+        Ok(())
+    } else {
+        Err(ValidationError::AtLeastOneOf { fields })
+    }
+}
+
+/// Parses a positive integer amount in minor units (cents) from text.
+pub fn parse_amount(field: &str, text: &str) -> Result<u64, ValidationError> {
+    let value = parse_integer(field, text)?;
+    if value == 0 {
+        return Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: "amount must be a positive integer in minor units (cents)".into(),
+        });
+    }
+    Ok(value)
+}
+
+/// Checks that an amount in minor units is positive.
+pub fn positive_amount(field: &'static str, value: u64) -> Result<(), ValidationError> {
+    if value == 0 {
+        Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: "amount must be a positive integer in minor units (cents)".into(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses a non-negative decimal integer (ASCII digits only, no sign, no spaces).
+pub fn parse_integer(field: &str, text: &str) -> Result<u64, ValidationError> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{text:?} is not a non-negative decimal integer"),
+        });
+    }
+    text.parse().map_err(|_| ValidationError::Invalid {
+        field: field.to_owned(),
+        reason: format!("{text:?} is out of range"),
+    })
+}
+
+/// Checks that a URL parameter is an absolute http(s) URL without spaces.
+pub fn url(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let ok = (value.starts_with("https://") || value.starts_with("http://"))
+        && value.len() > "http://".len()
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value:?} is not an absolute http(s) URL"),
+        })
+    }
+}
+
+/// Checks a calendar date written `YYYY-MM-DD`.
+pub fn date(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(value, &format)
+        .map(|_| ())
+        .map_err(|_| ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value:?} is not a date YYYY-MM-DD"),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(result: Result<(), ValidationError>, expected: Option<&str>) {
+        match (result, expected) {
+            (Ok(()), None) => {}
+            (Err(e), Some(msg)) => assert_eq!(e.to_string(), msg),
+            (got, want) => panic!("got {got:?}, want {want:?}"),
+        }
+    }
+
+    #[test]
+    fn rules() {
+        check(max_len("a", "ไทยไทย", 6), None);
+        check(
+            max_len("a", "ไทยไทยx", 6),
+            Some("parameter `a` is 7 characters long, at most 6 allowed"),
+        );
+        check(one_of("lang", "en", &["en", "th"]), None);
+        check(
+            one_of("lang", "fr", &["en", "th"]),
+            Some("parameter `lang` has value \"fr\", allowed: en, th"),
+        );
+        check(at_least_one(&["a", "b"], &[false, true]), None);
+        check(
+            at_least_one(&["a", "b"], &[false, false]),
+            Some("at least one of a, b is required"),
+        );
+        check(url("u", "https://x.example/a?b=c"), None);
+        check(
+            url("u", "ftp://x"),
+            Some("parameter `u` is invalid: \"ftp://x\" is not an absolute http(s) URL"),
+        );
+        check(date("d", "2024-02-29"), None);
+        check(
+            date("d", "2023-02-29"),
+            Some("parameter `d` is invalid: \"2023-02-29\" is not a date YYYY-MM-DD"),
+        );
+        check(parse_amount("fee", "100").map(|_| ()), None);
+        check(
+            parse_amount("fee", "0").map(|_| ()),
+            Some("parameter `fee` is invalid: amount must be a positive integer in minor units (cents)"),
+        );
+        check(
+            parse_amount("fee", "1.5").map(|_| ()),
+            Some("parameter `fee` is invalid: \"1.5\" is not a non-negative decimal integer"),
+        );
+    }
+}
