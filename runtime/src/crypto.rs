@@ -30,7 +30,9 @@ pub enum Backend {
 }
 
 #[cfg(not(any(feature = "openssl", feature = "rustcrypto")))]
-compile_error!("payspec-runtime needs at least one RSA backend: enable feature `openssl` or `rustcrypto`");
+compile_error!(
+    "payspec-runtime needs at least one RSA backend: enable feature `openssl` or `rustcrypto`"
+);
 
 impl Backend {
     /// Every backend compiled into this build.
@@ -292,7 +294,9 @@ impl PublicKey {
             Backend::OpenSsl => {
                 let pkey = if pkcs1 {
                     let rsa = openssl::rsa::Rsa::public_key_from_pem_pkcs1(pem.as_bytes())
-                        .map_err(|e| pem_error("public", PUBLIC_LABELS, first_openssl_reason(&e)))?;
+                        .map_err(|e| {
+                            pem_error("public", PUBLIC_LABELS, first_openssl_reason(&e))
+                        })?;
                     openssl::pkey::PKey::from_rsa(rsa)
                         .map_err(|e| pem_error("public", PUBLIC_LABELS, first_openssl_reason(&e)))?
                 } else {
@@ -350,7 +354,8 @@ impl PublicKey {
         match &self.inner {
             #[cfg(feature = "openssl")]
             PublicInner::OpenSsl(pkey) => {
-                let Ok(mut verifier) = openssl::sign::Verifier::new(openssl_md(digest), pkey) else {
+                let Ok(mut verifier) = openssl::sign::Verifier::new(openssl_md(digest), pkey)
+                else {
                     return false;
                 };
                 verifier.update(message).is_ok() && verifier.verify(signature).unwrap_or(false)

@@ -9,6 +9,8 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod header_signature;
+pub mod lenient;
 pub mod sorted_params;
 pub mod validate;
 mod verified;

@@ -205,9 +205,12 @@ fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, DataVerifyError> {
         .map_err(|e| DataVerifyError::Malformed(format!("not UTF-8: {e}")))?;
     let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
     if !trimmed.starts_with('{') {
-        return Err(DataVerifyError::Malformed("top level is not an object".into()));
+        return Err(DataVerifyError::Malformed(
+            "top level is not an object".into(),
+        ));
     }
-    serde_json::from_str::<Envelope<'_>>(text).map_err(|e| DataVerifyError::Malformed(e.to_string()))
+    serde_json::from_str::<Envelope<'_>>(text)
+        .map_err(|e| DataVerifyError::Malformed(e.to_string()))
 }
 
 /// Verifies a gateway response or notification body (rules K1–K3).
@@ -254,7 +257,7 @@ fn decode_sign(sign: Option<&RawValue>) -> Result<Vec<u8>, DataVerifyError> {
     let raw = sign.ok_or(DataVerifyError::MalformedSign)?;
     let text: Cow<'_, str> =
         serde_json::from_str(raw.get()).map_err(|_| DataVerifyError::MalformedSign)?;
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
         return Err(DataVerifyError::MalformedSign);
     }
     // `hex` decodes both cases; anything else (spaces, `0x`) fails.
@@ -283,8 +286,8 @@ fn canonical_data(
 
 /// Members of a JSON object, sorted by name in byte order; duplicate names are an error.
 fn parse_object(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, DataVerifyError> {
-    let ObjectMembers(mut members) = serde_json::from_str(raw.get())
-        .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+    let ObjectMembers(mut members) =
+        serde_json::from_str(raw.get()).map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
     members.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     if members.windows(2).any(|w| w[0].0 == w[1].0) {
         return Err(DataVerifyError::Malformed("duplicate member name".into()));
@@ -407,7 +410,11 @@ mod tests {
 
     fn check(body: &str, subset: Option<&[&str]>, expected: Result<&str, DataVerifyError>) {
         let got = data_string_to_verify(body.as_bytes(), subset);
-        assert_eq!(got.as_deref().map_err(Clone::clone), expected, "body {body}");
+        assert_eq!(
+            got.as_deref().map_err(Clone::clone),
+            expected,
+            "body {body}"
+        );
     }
 
     #[test]
@@ -432,9 +439,19 @@ mod tests {
             Some(&["c", "a"]),
             Ok("a=1c=3"),
         );
-        check(r#"[1]"#, None, Err(DataVerifyError::Malformed("top level is not an object".into())));
+        check(
+            r#"[1]"#,
+            None,
+            Err(DataVerifyError::Malformed(
+                "top level is not an object".into(),
+            )),
+        );
         check(r#"{"code":0}"#, None, Err(DataVerifyError::MissingData));
-        check(r#"{"code":0,"data":"x"}"#, None, Err(DataVerifyError::MissingData));
+        check(
+            r#"{"code":0,"data":"x"}"#,
+            None,
+            Err(DataVerifyError::MissingData),
+        );
         check(
             r#"{"code":0,"data":{"a":"1","a":"2"}}"#,
             None,
@@ -449,10 +466,66 @@ mod tests {
         w.push_str("attach", "");
         w.push_int("total_fee", 100);
         w.push_str("url", "https://a.b/?x=1&y=ä b");
-        assert_eq!(w.string_to_sign(), "appid=mch1attach=total_fee=100url=https://a.b/?x=1&y=ä b");
+        assert_eq!(
+            w.string_to_sign(),
+            "appid=mch1attach=total_fee=100url=https://a.b/?x=1&y=ä b"
+        );
         assert_eq!(
             string_to_sign([("url", "u"), ("Z", "z"), ("appid", "a")]),
             "Z=zappid=aurl=u"
         );
     }
+}
+
+/// Verified response or notification `data`, typed.
+#[derive(Clone, Debug)]
+pub struct Response<D> {
+    /// The envelope's `msg` (not signed).
+    pub msg: Option<String>,
+    /// The typed `data`.
+    pub data: D,
+    /// `data` exactly as received (JSON text).
+    pub raw_data: Box<RawValue>,
+}
+
+/// Why a response or notification could not be turned into verified, typed data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// Envelope, error code or signature check failed.
+    #[error(transparent)]
+    Verify(#[from] DataVerifyError),
+    /// The signature verified but `data` does not have the operation's shape.
+    #[error("verified `data` of `{operation}` does not match its spec: {message}")]
+    Decode {
+        /// Operation or notification wire name.
+        operation: String,
+        /// serde's message.
+        message: String,
+    },
+    /// No operation or notification of that name.
+    #[error("unknown operation or notification `{0}`")]
+    UnknownOperation(String),
+}
+
+/// Verifies `body` and parses its `data` into `D` (the generated type of the operation).
+pub fn verify_typed<D: serde::de::DeserializeOwned>(
+    body: &[u8],
+    key: &PublicKey,
+    digest: DigestAlgorithm,
+    signed_fields: Option<&[&str]>,
+    operation: &str,
+) -> Result<Verified<Response<D>>, ResponseError> {
+    let verified = verify_data_signature(body, key, digest, signed_fields)?;
+    verified.try_map(|envelope| {
+        let data =
+            serde_json::from_str::<D>(envelope.data.get()).map_err(|e| ResponseError::Decode {
+                operation: operation.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Response {
+            msg: envelope.msg,
+            data,
+            raw_data: envelope.data,
+        })
+    })
 }

@@ -152,6 +152,30 @@ pub fn parse_integer(field: &str, text: &str) -> Result<u64, ValidationError> {
     })
 }
 
+/// Checks an integer against inclusive bounds.
+pub fn int_range(
+    field: &'static str,
+    value: u64,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<(), ValidationError> {
+    let low = min.is_some_and(|m| value < m);
+    let high = max.is_some_and(|m| value > m);
+    if low || high {
+        let bounds = match (min, max) {
+            (Some(a), Some(b)) => format!("between {a} and {b}"),
+            (Some(a), None) => format!("at least {a}"),
+            (None, Some(b)) => format!("at most {b}"),
+            (None, None) => String::new(),
+        };
+        return Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value} is out of range: must be {bounds}"),
+        });
+    }
+    Ok(())
+}
+
 /// Checks that a URL parameter is an absolute http(s) URL without spaces.
 pub fn url(field: &'static str, value: &str) -> Result<(), ValidationError> {
     let ok = (value.starts_with("https://") || value.starts_with("http://"))
@@ -211,6 +235,11 @@ mod tests {
         check(
             url("u", "ftp://x"),
             Some("parameter `u` is invalid: \"ftp://x\" is not an absolute http(s) URL"),
+        );
+        check(int_range("h", 1, Some(0), Some(1)), None);
+        check(
+            int_range("h", 2, Some(0), Some(1)),
+            Some("parameter `h` is invalid: 2 is out of range: must be between 0 and 1"),
         );
         check(date("d", "2024-02-29"), None);
         check(

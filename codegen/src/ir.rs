@@ -1,0 +1,176 @@
+//! The validated intermediate representation the emitter works from.
+//!
+//! Everything here is resolved: type references point at existing types, field names are unique
+//! and valid, request fields (common + operation) are pre-sorted in signing order.
+
+/// One API (one spec file).
+#[derive(Clone, Debug)]
+pub struct Api {
+    /// Short name, e.g. `ksher`; the crate is `payspec-<name>` in `generated/<name>/`.
+    pub name: String,
+    /// The spec path as given, for the generated-file header.
+    pub spec_path: String,
+    /// sha256 of the spec bytes, lower hex.
+    pub spec_sha256: String,
+    pub title: String,
+    pub description: String,
+    pub source: Option<String>,
+    pub hosts: Vec<Host>,
+    pub transport: Transport,
+    pub signature: Signature,
+    pub envelope: Vec<Field>,
+    pub envelope_description: Option<String>,
+    pub types: Vec<TypeDef>,
+    pub common: Vec<Field>,
+    pub operations: Vec<Operation>,
+    pub notifications: Vec<Notification>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: String,
+    pub description: Option<String>,
+    /// (environment name, base URL), in spec order; the first is the default.
+    pub environments: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// POST, `application/x-www-form-urlencoded` request, JSON response.
+    FormJson,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Digest {
+    Md5,
+    Sha256,
+}
+
+#[derive(Clone, Debug)]
+pub enum Signature {
+    /// Sorted `name=value` parameters, RSA PKCS#1 v1.5, lower hex; responses signed over `data`.
+    SortedParams {
+        digest: Digest,
+        /// Name of the signature parameter (excluded from the string to sign).
+        param: String,
+        /// `code` value of a successful envelope.
+        success_code: u64,
+        /// PEM of the gateway's published verification key, if shipped.
+        gateway_key_pem: Option<String>,
+        gateway_key_description: Option<String>,
+    },
+}
+
+/// Where a common parameter's value comes from when the caller does not give one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueSource {
+    /// Set by the caller on each request.
+    Caller,
+    /// Client configuration (e.g. the merchant id).
+    Config,
+    /// The nonce source.
+    Nonce,
+    /// The clock.
+    Clock,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Integer,
+    Amount,
+    Url,
+    Date,
+    /// A number kept as its text (e.g. exchange rates).
+    Decimal,
+    /// Any JSON value, kept as is.
+    Json,
+    /// A named enum type.
+    Enum(String),
+    /// A named object type.
+    Object(String),
+    /// An array of a named object type.
+    Array(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    /// Name on the wire.
+    pub wire: String,
+    /// Rust field name (snake case, escaped).
+    pub rust: String,
+    pub ty: FieldType,
+    pub required: bool,
+    pub max_length: Option<u64>,
+    pub min: Option<u64>,
+    pub max: Option<u64>,
+    pub description: Option<String>,
+    pub doubt: Option<String>,
+    pub source: ValueSource,
+    /// Time format of a clock-sourced value.
+    pub format: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TypeDef {
+    Enum {
+        name: String,
+        description: Option<String>,
+        open: bool,
+        /// (wire value, Rust variant, description)
+        values: Vec<(String, String, Option<String>)>,
+    },
+    Object {
+        name: String,
+        description: Option<String>,
+        fields: Vec<Field>,
+    },
+}
+
+impl TypeDef {
+    pub fn name(&self) -> &str {
+        match self {
+            TypeDef::Enum { name, .. } | TypeDef::Object { name, .. } => name,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Rule {
+    AtLeastOneOf {
+        fields: Vec<String>,
+        doubt: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Operation {
+    /// Wire name, e.g. `order_refund`.
+    pub wire: String,
+    /// UpperCamel name, e.g. `OrderRefund`.
+    pub camel: String,
+    pub host: String,
+    pub path: String,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    pub doubt: Option<String>,
+    /// Creates something at the gateway (payment, refund, payout): never blindly retried.
+    pub creates: bool,
+    /// Operation fields, sorted by wire name.
+    pub request: Vec<Field>,
+    pub rules: Vec<Rule>,
+    /// Name of the object type of the response `data`.
+    pub response_type: String,
+    /// Signed subset of `data` members, if not all are signed.
+    pub signed_fields: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Notification {
+    pub wire: String,
+    pub camel: String,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    pub data_type: String,
+    pub reply: String,
+}

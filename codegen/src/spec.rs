@@ -1,0 +1,1008 @@
+//! Spec YAML → validated [`ir::Api`]. Every problem is a located [`SpecError`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use marked_yaml::Node;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::{Location, SpecError};
+use crate::ir::*;
+use crate::yaml::{self, loc, Map};
+
+const BUILTIN_TYPES: &[&str] = &[
+    "string", "integer", "amount", "url", "date", "decimal", "json", "array",
+];
+
+/// Names generated code uses unqualified; a spec type of that name would shadow them.
+const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Result",
+    "Option",
+    "String",
+    "Vec",
+    "Box",
+    "Some",
+    "None",
+    "Ok",
+    "Err",
+    "Self",
+    "Host",
+    "Signer",
+    "Verifier",
+    "Operation",
+    "CommonParams",
+    "CommonOverrides",
+    "SignedRequest",
+    "SignError",
+    "AnyRequest",
+    "ParamsError",
+    "Response",
+    "ResponseError",
+    "Verified",
+    "ValidationError",
+    "PrivateKey",
+    "PublicKey",
+    "Serialize",
+    "Deserialize",
+    "Serializer",
+    "Deserializer",
+];
+
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Parses and validates one spec. `path` is used in error locations and generated headers.
+pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
+    let root = yaml::parse(path, text)?;
+    let mut top = yaml::map(path, &root, "the spec")?;
+    let file = path;
+
+    let (name, name_loc) = top.req_str("api", "the spec")?;
+    if name.is_empty()
+        || !name.starts_with(|c: char| c.is_ascii_lowercase())
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    {
+        return Err(SpecError::new(
+            name_loc,
+            format!(
+                "`api` must be lowercase letters and digits (it names the crate), found `{name}`"
+            ),
+        ));
+    }
+    let (title, _) = top.req_str("title", "the spec")?;
+    let description = top.opt_str("description")?.unwrap_or_default();
+    let source = top.opt_str("source")?;
+
+    let hosts = parse_hosts(file, top.req("hosts", "the spec")?)?;
+    let transport = parse_transport(file, top.req("transport", "the spec")?)?;
+    let signature = parse_signature(file, top.req("signature", "the spec")?)?;
+
+    // Types: first collect names and kinds so fields can refer to any type in any order.
+    let types_node = top.get("types");
+    let mut type_kinds: BTreeMap<String, bool> = BTreeMap::new(); // name -> is_enum
+    if let Some(node) = types_node {
+        let types = yaml::map(file, node, "`types`")?;
+        for (key, value) in types.entries() {
+            check_type_name(file, key.as_str(), &loc(file, key.span()))?;
+            let body = yaml::map(file, value, &format!("type `{}`", key.as_str()))?;
+            let is_enum = body.node.get_node("values").is_some();
+            type_kinds.insert(key.as_str().to_owned(), is_enum);
+        }
+    }
+    let mut ctx = Ctx {
+        file,
+        type_kinds,
+        inline_types: Vec::new(),
+        declared_fields: BTreeMap::new(),
+    };
+
+    let mut types = Vec::new();
+    if let Some(node) = types_node {
+        let map = yaml::map(file, node, "`types`")?;
+        for (key, value) in map.entries() {
+            types.push(ctx.parse_type(key.as_str(), value)?);
+        }
+    }
+    for t in &types {
+        if let TypeDef::Object { name, fields, .. } = t {
+            ctx.declared_fields.insert(
+                name.clone(),
+                fields.iter().map(|f| f.wire.clone()).collect(),
+            );
+        }
+    }
+
+    let (envelope, envelope_description) = match top.get("envelope") {
+        Some(node) => {
+            let mut env = yaml::map(file, node, "`envelope`")?;
+            let description = env.opt_str("description")?;
+            let fields = ctx.parse_fields(env.req("fields", "`envelope`")?, None, "envelope")?;
+            env.deny_unknown("`envelope`")?;
+            (fields, description)
+        }
+        None => (Vec::new(), None),
+    };
+
+    let common = match top.get("common") {
+        Some(node) => ctx.parse_fields(node, None, "common")?,
+        None => Vec::new(),
+    };
+    let shared: BTreeMap<String, &Node> = match top.get("params") {
+        Some(node) => {
+            let map = yaml::map(file, node, "`params`")?;
+            let mut out = BTreeMap::new();
+            for (key, value) in map.entries() {
+                // Validate each shared definition once, on its own.
+                ctx.parse_field(key.as_str(), &loc(file, key.span()), value, None, "params")?;
+                out.insert(key.as_str().to_owned(), value);
+            }
+            out
+        }
+        None => BTreeMap::new(),
+    };
+
+    let ops_node = top.req("operations", "the spec")?;
+    let ops_map = yaml::map(file, ops_node, "`operations`")?;
+    let mut operations = Vec::new();
+    for (key, value) in ops_map.entries() {
+        operations.push(ctx.parse_operation(
+            key.as_str(),
+            &loc(file, key.span()),
+            value,
+            &shared,
+            &common,
+            &hosts,
+        )?);
+    }
+    if operations.is_empty() {
+        return Err(SpecError::new(
+            loc(file, ops_node.span()),
+            "`operations` is empty",
+        ));
+    }
+
+    let mut notifications = Vec::new();
+    if let Some(node) = top.get("notifications") {
+        let map = yaml::map(file, node, "`notifications`")?;
+        for (key, value) in map.entries() {
+            notifications.push(ctx.parse_notification(
+                key.as_str(),
+                &loc(file, key.span()),
+                value,
+            )?);
+        }
+    }
+    top.deny_unknown("the spec")?;
+
+    types.append(&mut ctx.inline_types);
+    check_unique_rust_names(file, &types, &operations, &notifications, &top.loc())?;
+
+    Ok(Api {
+        name,
+        spec_path: path.to_owned(),
+        spec_sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        title,
+        description,
+        source,
+        hosts,
+        transport,
+        signature,
+        envelope,
+        envelope_description,
+        types,
+        common,
+        operations,
+        notifications,
+    })
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    type_kinds: BTreeMap<String, bool>,
+    inline_types: Vec<TypeDef>,
+    /// Wire names of the fields of each declared object type.
+    declared_fields: BTreeMap<String, Vec<String>>,
+}
+
+fn check_type_name(file: &str, name: &str, at: &Location) -> Result<(), SpecError> {
+    let _ = file;
+    let ok = name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+        && name.to_upper_camel_case() == name;
+    if !ok {
+        return Err(SpecError::new(
+            at.clone(),
+            format!("type name `{name}` must be UpperCamelCase letters and digits"),
+        ));
+    }
+    if RESERVED_TYPE_NAMES.contains(&name) {
+        return Err(SpecError::new(
+            at.clone(),
+            format!("type name `{name}` is reserved (it would shadow a Rust or generated item); choose another"),
+        ));
+    }
+    if BUILTIN_TYPES.contains(&name) {
+        return Err(SpecError::new(
+            at.clone(),
+            format!("type name `{name}` is a built-in type"),
+        ));
+    }
+    Ok(())
+}
+
+fn wire_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn rust_field_name(wire: &str) -> String {
+    let snake = wire.to_snake_case();
+    if RUST_KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
+}
+
+fn variant_name(value: &str) -> String {
+    let camel = value.to_upper_camel_case();
+    if camel.is_empty() {
+        "Empty".to_owned()
+    } else if camel.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("V{camel}")
+    } else {
+        camel
+    }
+}
+
+fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
+    let map = yaml::map(file, node, "`hosts`")?;
+    let mut hosts = Vec::new();
+    for (key, value) in map.entries() {
+        let at = loc(file, key.span());
+        if !wire_name_ok(key.as_str()) {
+            return Err(SpecError::new(
+                at,
+                format!("host name `{}` must be an identifier", key.as_str()),
+            ));
+        }
+        let mut host = yaml::map(file, value, &format!("host `{}`", key.as_str()))?;
+        let description = host.opt_str("description")?;
+        let envs_node = host.req("environments", &format!("host `{}`", key.as_str()))?;
+        let envs = yaml::map(file, envs_node, "`environments`")?;
+        let mut environments = Vec::new();
+        for (env, url) in envs.entries() {
+            let url_text = yaml::string(file, url, "an environment URL")?;
+            if !url_text.starts_with("https://") && !url_text.starts_with("http://") {
+                return Err(SpecError::new(
+                    loc(file, url.span()),
+                    format!(
+                        "environment `{}` must be an http(s) URL, found `{url_text}`",
+                        env.as_str()
+                    ),
+                ));
+            }
+            if !wire_name_ok(env.as_str()) {
+                return Err(SpecError::new(
+                    loc(file, env.span()),
+                    format!("environment name `{}` must be an identifier", env.as_str()),
+                ));
+            }
+            environments.push((
+                env.as_str().to_owned(),
+                url_text.trim_end_matches('/').to_owned(),
+            ));
+        }
+        if environments.is_empty() {
+            return Err(SpecError::new(
+                loc(file, envs_node.span()),
+                "a host needs at least one environment",
+            ));
+        }
+        host.deny_unknown(&format!("host `{}`", key.as_str()))?;
+        hosts.push(Host {
+            name: key.as_str().to_owned(),
+            description,
+            environments,
+        });
+    }
+    if hosts.is_empty() {
+        return Err(SpecError::new(loc(file, node.span()), "`hosts` is empty"));
+    }
+    Ok(hosts)
+}
+
+fn expect_value(
+    map: &mut Map<'_>,
+    key: &'static str,
+    allowed: &[&str],
+    what: &str,
+) -> Result<String, SpecError> {
+    let node = map.req(key, what)?;
+    let value = yaml::string(map.file, node, &format!("`{key}`"))?;
+    if !allowed.contains(&value.as_str()) {
+        return Err(SpecError::new(
+            loc(map.file, node.span()),
+            format!(
+                "unsupported {key} `{value}` in {what} (supported: {})",
+                allowed.join(", ")
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+fn parse_transport(file: &str, node: &Node) -> Result<Transport, SpecError> {
+    let mut map = yaml::map(file, node, "`transport`")?;
+    expect_value(&mut map, "method", &["POST"], "`transport`")?;
+    expect_value(&mut map, "request", &["form-urlencoded"], "`transport`")?;
+    expect_value(&mut map, "response", &["json"], "`transport`")?;
+    map.deny_unknown("`transport`")?;
+    Ok(Transport::FormJson)
+}
+
+fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
+    let mut map = yaml::map(file, node, "`signature`")?;
+    let scheme = expect_value(&mut map, "scheme", &["sorted-params"], "`signature`")?;
+    debug_assert_eq!(scheme, "sorted-params");
+    let digest = match expect_value(&mut map, "digest", &["md5", "sha256"], "`signature`")?.as_str()
+    {
+        "md5" => Digest::Md5,
+        _ => Digest::Sha256,
+    };
+    expect_value(&mut map, "encoding", &["hex-lower"], "`signature`")?;
+    let (param, param_loc) = map.req_str("param", "`signature`")?;
+    if !wire_name_ok(&param) {
+        return Err(SpecError::new(
+            param_loc,
+            format!("`param` must be a parameter name, found `{param}`"),
+        ));
+    }
+    let mut response = yaml::map(
+        file,
+        map.req("response", "`signature`")?,
+        "`signature.response`",
+    )?;
+    expect_value(&mut response, "signed", &["data"], "`signature.response`")?;
+    expect_value(
+        &mut response,
+        "nested",
+        &["compact-sorted-json"],
+        "`signature.response`",
+    )?;
+    let success_code = response.opt_u64("success_code")?.unwrap_or(0);
+    response.deny_unknown("`signature.response`")?;
+    let (gateway_key_pem, gateway_key_description) = match map.get("gateway_public_key") {
+        Some(node) => {
+            let mut key = yaml::map(file, node, "`gateway_public_key`")?;
+            let (pem, pem_loc) = key.req_str("pem", "`gateway_public_key`")?;
+            if !pem.contains("-----BEGIN") || !pem.contains("PUBLIC KEY-----") {
+                return Err(SpecError::new(pem_loc, "`pem` must be a PEM public key"));
+            }
+            let description = key.opt_str("description")?;
+            key.deny_unknown("`gateway_public_key`")?;
+            (Some(pem), description)
+        }
+        None => (None, None),
+    };
+    map.deny_unknown("`signature`")?;
+    Ok(Signature::SortedParams {
+        digest,
+        param,
+        success_code,
+        gateway_key_pem,
+        gateway_key_description,
+    })
+}
+
+impl<'a> Ctx<'a> {
+    fn parse_type(&mut self, name: &str, node: &Node) -> Result<TypeDef, SpecError> {
+        let file = self.file;
+        let what = format!("type `{name}`");
+        let mut map = yaml::map(file, node, &what)?;
+        let description = map.opt_str("description")?;
+        let values = map.get("values");
+        let fields = map.get("fields");
+        let def = match (values, fields) {
+            (Some(values), None) => {
+                let open = map.opt_bool("open")?.unwrap_or(false);
+                let mut parsed = Vec::new();
+                let mut variants: BTreeMap<String, String> = BTreeMap::new();
+                let items: Vec<(String, Location, Option<String>)> = match values {
+                    Node::Mapping(_) => {
+                        let m = yaml::map(file, values, "`values`")?;
+                        m.entries()
+                            .map(|(k, v)| {
+                                let d = yaml::string(file, v, "a value description")?;
+                                Ok((
+                                    k.as_str().to_owned(),
+                                    loc(file, k.span()),
+                                    Some(d).filter(|d| !d.is_empty()),
+                                ))
+                            })
+                            .collect::<Result<_, SpecError>>()?
+                    }
+                    _ => yaml::string_list(file, values, "`values`")?
+                        .into_iter()
+                        .map(|(v, l)| (v, l, None))
+                        .collect(),
+                };
+                if items.is_empty() {
+                    return Err(SpecError::new(
+                        loc(file, values.span()),
+                        format!("enum `{name}` has no values"),
+                    ));
+                }
+                for (value, at, desc) in items {
+                    if value.is_empty() {
+                        return Err(SpecError::new(
+                            at,
+                            format!("enum `{name}` has an empty value"),
+                        ));
+                    }
+                    let variant = variant_name(&value);
+                    if open && variant == "Unknown" {
+                        return Err(SpecError::new(
+                            at,
+                            format!("value `{value}` of open enum `{name}` clashes with its `Unknown` variant"),
+                        ));
+                    }
+                    if let Some(previous) = variants.insert(variant.clone(), value.clone()) {
+                        return Err(SpecError::new(
+                            at,
+                            format!("values `{previous}` and `{value}` of enum `{name}` both map to Rust variant `{variant}`"),
+                        ));
+                    }
+                    parsed.push((value, variant, desc));
+                }
+                TypeDef::Enum {
+                    name: name.to_owned(),
+                    description,
+                    open,
+                    values: parsed,
+                }
+            }
+            (None, Some(fields)) => TypeDef::Object {
+                name: name.to_owned(),
+                description,
+                fields: self.parse_fields(fields, None, &what)?,
+            },
+            (Some(_), Some(_)) => {
+                return Err(SpecError::new(
+                    map.loc(),
+                    format!("{what} has both `values` (enum) and `fields` (object)"),
+                ))
+            }
+            (None, None) => {
+                return Err(SpecError::new(
+                    map.loc(),
+                    format!("{what} needs `values` (an enum) or `fields` (an object)"),
+                ))
+            }
+        };
+        map.deny_unknown(&what)?;
+        Ok(def)
+    }
+
+    /// Parses a `fields:` mapping. With `shared`, a field may be `name: shared` or
+    /// `{shared: true | <name>, ...overrides}`.
+    fn parse_fields(
+        &mut self,
+        node: &Node,
+        shared: Option<&BTreeMap<String, &Node>>,
+        context: &str,
+    ) -> Result<Vec<Field>, SpecError> {
+        let file = self.file;
+        let map = yaml::map(file, node, &format!("fields of {context}"))?;
+        let mut fields: Vec<Field> = Vec::new();
+        let mut rust_names: BTreeMap<String, String> = BTreeMap::new();
+        for (key, value) in map.entries() {
+            let at = loc(file, key.span());
+            let field = match shared {
+                Some(shared) => self.parse_op_field(key.as_str(), &at, value, shared, context)?,
+                None => self.parse_field(key.as_str(), &at, value, None, context)?,
+            };
+            if let Some(other) = rust_names.insert(field.rust.clone(), field.wire.clone()) {
+                return Err(SpecError::new(
+                    at,
+                    format!(
+                        "fields `{other}` and `{}` both map to Rust name `{}`",
+                        field.wire, field.rust
+                    ),
+                ));
+            }
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
+    fn parse_op_field(
+        &mut self,
+        wire: &str,
+        at: &Location,
+        node: &Node,
+        shared: &BTreeMap<String, &Node>,
+        context: &str,
+    ) -> Result<Field, SpecError> {
+        let file = self.file;
+        let shared_name = match node {
+            Node::Scalar(s) if s.as_str() == "shared" => {
+                Some((wire.to_owned(), loc(file, node.span())))
+            }
+            Node::Mapping(m) => match m.get_node("shared") {
+                Some(flag) => {
+                    let text = yaml::string(file, flag, "`shared`")?;
+                    match text.as_str() {
+                        "true" => Some((wire.to_owned(), loc(file, flag.span()))),
+                        "false" => None,
+                        other => Some((other.to_owned(), loc(file, flag.span()))),
+                    }
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        match shared_name {
+            Some((name, name_loc)) => {
+                let base = shared.get(&name).ok_or_else(|| {
+                    SpecError::new(
+                        name_loc,
+                        format!("no shared parameter `{name}` in `params`"),
+                    )
+                })?;
+                let overrides = match node {
+                    Node::Mapping(_) => Some(node),
+                    _ => None,
+                };
+                self.parse_field(wire, at, base, overrides, context)
+            }
+            None => self.parse_field(wire, at, node, None, context),
+        }
+    }
+
+    /// Parses one field definition; `overrides` (an operation's use of a shared parameter) may set
+    /// `required`, `description`, `doubt`.
+    fn parse_field(
+        &mut self,
+        wire: &str,
+        at: &Location,
+        node: &Node,
+        overrides: Option<&Node>,
+        context: &str,
+    ) -> Result<Field, SpecError> {
+        let file = self.file;
+        if !wire_name_ok(wire) {
+            return Err(SpecError::new(
+                at.clone(),
+                format!("field name `{wire}` in {context} must be an identifier"),
+            ));
+        }
+        let what = format!("field `{wire}` of {context}");
+        let mut map = yaml::map(file, node, &what)?;
+        let (type_name, type_loc) = map.req_str("type", &what)?;
+        let items = map.opt_str("items")?;
+        let ty = self.resolve_type(&type_name, &type_loc, items.as_deref(), &what)?;
+        let mut required = map.opt_bool("required")?.unwrap_or(false);
+        let max_length = map.opt_u64("max_length")?;
+        let min = map.opt_u64("min")?;
+        let max = map.opt_u64("max")?;
+        let mut description = map.opt_str("description")?;
+        let mut doubt = map.opt_str("doubt")?;
+        let format = map.opt_str("format")?;
+        let source = match map.get("source") {
+            None => ValueSource::Caller,
+            Some(n) => match yaml::string(file, n, "`source`")?.as_str() {
+                "caller" => ValueSource::Caller,
+                "config" => ValueSource::Config,
+                "nonce" => ValueSource::Nonce,
+                "clock" => ValueSource::Clock,
+                other => {
+                    return Err(SpecError::new(
+                        loc(file, n.span()),
+                        format!(
+                            "unknown value source `{other}` (known: caller, config, nonce, clock)"
+                        ),
+                    ))
+                }
+            },
+        };
+        if let Some(f) = &format {
+            if f != "yyyyMMddHHmmss" && f != "iso8601" {
+                return Err(SpecError::new(
+                    map.loc(),
+                    format!("unknown time format `{f}` (known: yyyyMMddHHmmss, iso8601)"),
+                ));
+            }
+        }
+        if max_length.is_some() && !matches!(ty, FieldType::String | FieldType::Url) {
+            return Err(SpecError::new(
+                map.loc(),
+                format!("`max_length` only applies to string and url fields ({what})"),
+            ));
+        }
+        if (min.is_some() || max.is_some()) && ty != FieldType::Integer {
+            return Err(SpecError::new(
+                map.loc(),
+                format!("`min`/`max` only apply to integer fields ({what})"),
+            ));
+        }
+        if let (Some(lo), Some(hi)) = (min, max) {
+            if lo > hi {
+                return Err(SpecError::new(
+                    map.loc(),
+                    format!("`min` {lo} is greater than `max` {hi} ({what})"),
+                ));
+            }
+        }
+        if !matches!(ty, FieldType::Array(_)) && items.is_some() {
+            return Err(SpecError::new(
+                map.loc(),
+                format!("`items` only applies to `type: array` ({what})"),
+            ));
+        }
+        map.deny_unknown(&what)?;
+        if let Some(over) = overrides {
+            let mut o = yaml::map(file, over, &what)?;
+            o.get("shared");
+            if let Some(r) = o.opt_bool("required")? {
+                required = r;
+            }
+            if let Some(d) = o.opt_str("description")? {
+                description = Some(d);
+            }
+            if let Some(d) = o.opt_str("doubt")? {
+                doubt = Some(d);
+            }
+            o.deny_unknown(&format!(
+                "{what} (only required, description, doubt may override a shared parameter)"
+            ))?;
+        }
+        Ok(Field {
+            wire: wire.to_owned(),
+            rust: rust_field_name(wire),
+            ty,
+            required,
+            max_length,
+            min,
+            max,
+            description,
+            doubt,
+            source,
+            format,
+        })
+    }
+
+    fn resolve_type(
+        &self,
+        name: &str,
+        at: &Location,
+        items: Option<&str>,
+        what: &str,
+    ) -> Result<FieldType, SpecError> {
+        Ok(match name {
+            "string" => FieldType::String,
+            "integer" => FieldType::Integer,
+            "amount" => FieldType::Amount,
+            "url" => FieldType::Url,
+            "date" => FieldType::Date,
+            "decimal" => FieldType::Decimal,
+            "json" => FieldType::Json,
+            "array" => {
+                let item = items.ok_or_else(|| {
+                    SpecError::new(at.clone(), format!("`type: array` needs `items: <object type>` ({what})"))
+                })?;
+                match self.type_kinds.get(item) {
+                    Some(false) => FieldType::Array(item.to_owned()),
+                    Some(true) => {
+                        return Err(SpecError::new(at.clone(), format!("array items must be an object type, `{item}` is an enum ({what})")))
+                    }
+                    None => return Err(SpecError::new(at.clone(), format!("unknown type `{item}` ({what})"))),
+                }
+            }
+            other => match self.type_kinds.get(other) {
+                Some(true) => FieldType::Enum(other.to_owned()),
+                Some(false) => FieldType::Object(other.to_owned()),
+                None => {
+                    return Err(SpecError::new(
+                        at.clone(),
+                        format!(
+                            "unknown type `{other}` ({what}); built-in types are {} and the names under `types:`",
+                            BUILTIN_TYPES.join(", ")
+                        ),
+                    ))
+                }
+            },
+        })
+    }
+
+    fn parse_operation(
+        &mut self,
+        wire: &str,
+        at: &Location,
+        node: &Node,
+        shared: &BTreeMap<String, &Node>,
+        common: &[Field],
+        hosts: &[Host],
+    ) -> Result<Operation, SpecError> {
+        let file = self.file;
+        if !wire_name_ok(wire) || wire.to_snake_case() != wire {
+            return Err(SpecError::new(
+                at.clone(),
+                format!("operation name `{wire}` must be snake_case"),
+            ));
+        }
+        let what = format!("operation `{wire}`");
+        let mut map = yaml::map(file, node, &what)?;
+        let (host, host_loc) = map.req_str("host", &what)?;
+        if !hosts.iter().any(|h| h.name == host) {
+            return Err(SpecError::new(
+                host_loc,
+                format!("{what} uses unknown host `{host}`"),
+            ));
+        }
+        let (path, path_loc) = map.req_str("path", &what)?;
+        if !path.starts_with('/') || path.contains(char::is_whitespace) || path.contains('?') {
+            return Err(SpecError::new(
+                path_loc,
+                format!("path `{path}` must start with `/` and have no query or spaces"),
+            ));
+        }
+        let description = map.opt_str("description")?;
+        let source = map.opt_str("source")?;
+        let doubt = map.opt_str("doubt")?;
+        let creates = map.opt_bool("creates")?.unwrap_or(false);
+
+        let req_node = map.req("request", &what)?;
+        let mut req = yaml::map(file, req_node, &format!("request of {what}"))?;
+        let mut request = self.parse_fields(
+            req.req("fields", &format!("request of {what}"))?,
+            Some(shared),
+            &what,
+        )?;
+        for field in &request {
+            if let Some(c) = common.iter().find(|c| c.wire == field.wire) {
+                return Err(SpecError::new(
+                    at.clone(),
+                    format!("{what} redefines common parameter `{}`", c.wire),
+                ));
+            }
+        }
+        let mut rules = Vec::new();
+        if let Some(rules_node) = req.get("rules") {
+            let Node::Sequence(seq) = rules_node else {
+                return Err(SpecError::new(
+                    loc(file, rules_node.span()),
+                    "`rules` must be a list",
+                ));
+            };
+            for rule in seq.iter() {
+                let mut r = yaml::map(file, rule, "a rule")?;
+                let group_node =
+                    r.req("at_least_one_of", "a rule (known rules: at_least_one_of)")?;
+                let group = yaml::string_list(file, group_node, "`at_least_one_of`")?;
+                if group.len() < 2 {
+                    return Err(SpecError::new(
+                        loc(file, group_node.span()),
+                        "`at_least_one_of` needs at least two fields",
+                    ));
+                }
+                for (name, name_loc) in &group {
+                    match request.iter().find(|f| &f.wire == name) {
+                        None => {
+                            return Err(SpecError::new(
+                                name_loc.clone(),
+                                format!(
+                                    "rule names `{name}`, which is not a request field of {what}"
+                                ),
+                            ))
+                        }
+                        Some(f) if f.required => {
+                            return Err(SpecError::new(
+                                name_loc.clone(),
+                                format!("rule names `{name}`, which is already required"),
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                }
+                let doubt = r.opt_str("doubt")?;
+                r.deny_unknown("a rule")?;
+                rules.push(Rule::AtLeastOneOf {
+                    fields: group.into_iter().map(|(n, _)| n).collect(),
+                    doubt,
+                });
+            }
+        }
+        req.deny_unknown(&format!("request of {what}"))?;
+        request.sort_by(|a, b| a.wire.as_bytes().cmp(b.wire.as_bytes()));
+
+        let camel = wire.to_upper_camel_case();
+        let resp_node = map.req("response", &what)?;
+        let mut resp = yaml::map(file, resp_node, &format!("response of {what}"))?;
+        let response_type = self.data_type(
+            &mut resp,
+            &format!("{camel}Data"),
+            &format!("response of {what}"),
+        )?;
+        let signed_fields = match resp.get("signed_fields") {
+            Some(node) => {
+                let list = yaml::string_list(file, node, "`signed_fields`")?;
+                if list.is_empty() {
+                    return Err(SpecError::new(
+                        loc(file, node.span()),
+                        "`signed_fields` is empty",
+                    ));
+                }
+                let fields = self.object_fields(&response_type);
+                for (name, name_loc) in &list {
+                    if !fields.iter().any(|f| f == name) {
+                        return Err(SpecError::new(
+                            name_loc.clone(),
+                            format!("signed field `{name}` is not a response field of {what}"),
+                        ));
+                    }
+                }
+                let mut names: Vec<String> = list.into_iter().map(|(n, _)| n).collect();
+                names.sort();
+                names.dedup();
+                Some(names)
+            }
+            None => None,
+        };
+        resp.deny_unknown(&format!("response of {what}"))?;
+        map.deny_unknown(&what)?;
+        Ok(Operation {
+            wire: wire.to_owned(),
+            camel,
+            host,
+            path,
+            description,
+            source,
+            doubt,
+            creates,
+            request,
+            rules,
+            response_type,
+            signed_fields,
+        })
+    }
+
+    /// `{type: Name}` or inline `{fields: ...}` (which becomes object type `inline_name`).
+    fn data_type(
+        &mut self,
+        map: &mut Map<'_>,
+        inline_name: &str,
+        what: &str,
+    ) -> Result<String, SpecError> {
+        match (map.get("type"), map.get("fields")) {
+            (Some(t), None) => {
+                let name = yaml::string(self.file, t, "`type`")?;
+                match self.type_kinds.get(&name) {
+                    Some(false) => Ok(name),
+                    Some(true) => Err(SpecError::new(
+                        loc(self.file, t.span()),
+                        format!("{what} must be an object type, `{name}` is an enum"),
+                    )),
+                    None => Err(SpecError::new(
+                        loc(self.file, t.span()),
+                        format!("unknown type `{name}` ({what})"),
+                    )),
+                }
+            }
+            (None, Some(fields)) => {
+                if self.type_kinds.contains_key(inline_name) {
+                    return Err(SpecError::new(
+                        map.loc(),
+                        format!(
+                            "inline type `{inline_name}` of {what} clashes with a declared type"
+                        ),
+                    ));
+                }
+                let fields = self.parse_fields(fields, None, what)?;
+                self.type_kinds.insert(inline_name.to_owned(), false);
+                self.inline_types.push(TypeDef::Object {
+                    name: inline_name.to_owned(),
+                    description: Some(format!("`data` of the {what}.")),
+                    fields,
+                });
+                Ok(inline_name.to_owned())
+            }
+            _ => Err(SpecError::new(
+                map.loc(),
+                format!("{what} needs exactly one of `type` or `fields`"),
+            )),
+        }
+    }
+
+    fn object_fields(&self, name: &str) -> Vec<String> {
+        if let Some(fields) = self.declared_fields.get(name) {
+            return fields.clone();
+        }
+        self.inline_types
+            .iter()
+            .find(|t| t.name() == name)
+            .and_then(|t| match t {
+                TypeDef::Object { fields, .. } => {
+                    Some(fields.iter().map(|f| f.wire.clone()).collect())
+                }
+                TypeDef::Enum { .. } => None,
+            })
+            .unwrap_or_default()
+    }
+
+    fn parse_notification(
+        &mut self,
+        wire: &str,
+        at: &Location,
+        node: &Node,
+    ) -> Result<Notification, SpecError> {
+        if !wire_name_ok(wire) {
+            return Err(SpecError::new(
+                at.clone(),
+                format!("notification name `{wire}` must be an identifier"),
+            ));
+        }
+        let what = format!("notification `{wire}`");
+        let mut map = yaml::map(self.file, node, &what)?;
+        let description = map.opt_str("description")?;
+        let source = map.opt_str("source")?;
+        let camel = wire.to_upper_camel_case();
+        let mut data = yaml::map(
+            self.file,
+            map.req("data", &what)?,
+            &format!("data of {what}"),
+        )?;
+        let data_type = self.data_type(&mut data, &format!("{camel}Data"), &what)?;
+        data.deny_unknown(&format!("data of {what}"))?;
+        let (reply, reply_loc) = map.req_str("reply", &what)?;
+        if reply.is_empty() {
+            return Err(SpecError::new(reply_loc, "`reply` is empty"));
+        }
+        map.deny_unknown(&what)?;
+        Ok(Notification {
+            wire: wire.to_owned(),
+            camel,
+            description,
+            source,
+            data_type,
+            reply,
+        })
+    }
+}
+
+/// Generated Rust item names must not collide (e.g. an operation `x` and a type `XRequest`).
+fn check_unique_rust_names(
+    file: &str,
+    types: &[TypeDef],
+    operations: &[Operation],
+    notifications: &[Notification],
+    at: &Location,
+) -> Result<(), SpecError> {
+    let _ = file;
+    let mut seen = BTreeSet::new();
+    let mut names: Vec<String> = types.iter().map(|t| t.name().to_owned()).collect();
+    for op in operations {
+        names.push(format!("{}Request", op.camel));
+        names.push(format!("{}RequestBuilder", op.camel));
+    }
+    for n in notifications {
+        names.push(format!("{}Notification", n.camel));
+    }
+    for name in names {
+        if !seen.insert(name.clone()) {
+            return Err(SpecError::new(
+                at.clone(),
+                format!("two spec items generate the Rust type `{name}`"),
+            ));
+        }
+    }
+    Ok(())
+}

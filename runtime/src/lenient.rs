@@ -1,0 +1,111 @@
+//! Lenient deserializers for gateway `data` fields, used by generated response types.
+//!
+//! Gateways are inconsistent about scalar types (`cash_fee` is a number in one answer and a
+//! string in another; unpaid orders carry `""` amounts). These helpers accept every form seen and
+//! map the empty string to `None`. Numbers read as text keep their exact token (`35.10`).
+
+use serde::de::{Deserialize, Deserializer, Error};
+use serde_json::value::RawValue;
+
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Option::<Box<RawValue>>::deserialize(d)
+}
+
+/// Any scalar as text: strings as they are, numbers as their token, booleans as `true`/`false`.
+/// `null` and absent give `None`; objects and arrays are an error.
+pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let Some(raw) = raw(d)? else { return Ok(None) };
+    scalar_text(raw.get()).map_err(D::Error::custom)
+}
+
+fn scalar_text(text: &str) -> Result<Option<String>, String> {
+    match text.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(text)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        Some(b'n') => Ok(None),
+        Some(b'{') | Some(b'[') => Err(format!("expected a scalar, found {text}")),
+        _ => Ok(Some(text.to_owned())),
+    }
+}
+
+/// A non-negative integer given as a JSON number or a digit string; `""`/`null` give `None`.
+pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let Some(raw) = raw(d)? else { return Ok(None) };
+    match scalar_text(raw.get()).map_err(D::Error::custom)? {
+        None => Ok(None),
+        Some(t) if t.is_empty() => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("expected a non-negative integer, found {t:?}"))),
+    }
+}
+
+/// A signed integer given as a JSON number or a digit string; `""`/`null` give `None`.
+pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let Some(raw) = raw(d)? else { return Ok(None) };
+    match scalar_text(raw.get()).map_err(D::Error::custom)? {
+        None => Ok(None),
+        Some(t) if t.is_empty() => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("expected an integer, found {t:?}"))),
+    }
+}
+
+/// Text of an enum value (any scalar), for generated enum `Deserialize` impls.
+pub fn enum_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let raw = Box::<RawValue>::deserialize(d)?;
+    match scalar_text(raw.get()).map_err(D::Error::custom)? {
+        Some(t) => Ok(t),
+        None => Err(D::Error::custom("expected an enum value, found null")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct T {
+        #[serde(default, deserialize_with = "opt_text")]
+        s: Option<String>,
+        #[serde(default, deserialize_with = "opt_u64")]
+        n: Option<u64>,
+        #[serde(default, deserialize_with = "opt_i64")]
+        i: Option<i64>,
+    }
+
+    type Expected<'a> = Result<(Option<&'a str>, Option<u64>, Option<i64>), ()>;
+
+    fn check(json: &str, expected: Expected<'_>) {
+        let got: Result<T, _> = serde_json::from_str(json);
+        match expected {
+            Ok((s, n, i)) => {
+                let t = got.unwrap_or_else(|e| panic!("{json}: {e}"));
+                assert_eq!((t.s.as_deref(), t.n, t.i), (s, n, i), "{json}");
+            }
+            Err(()) => assert!(got.is_err(), "{json} should fail"),
+        }
+    }
+
+    #[test]
+    fn lenient_scalars() {
+        check(
+            r#"{"s":"a","n":5,"i":-1}"#,
+            Ok((Some("a"), Some(5), Some(-1))),
+        );
+        check(
+            r#"{"s":35.10,"n":"7","i":"-3"}"#,
+            Ok((Some("35.10"), Some(7), Some(-3))),
+        );
+        check(r#"{"s":null,"n":"","i":null}"#, Ok((None, None, None)));
+        check(r#"{}"#, Ok((None, None, None)));
+        check(r#"{"s":true}"#, Ok((Some("true"), None, None)));
+        check(r#"{"s":{}}"#, Err(()));
+        check(r#"{"n":-1}"#, Err(()));
+        check(r#"{"n":"1.5"}"#, Err(()));
+    }
+}
