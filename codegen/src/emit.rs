@@ -422,6 +422,28 @@ fn client_rs(api: &Api) -> TokenStream {
         .collect();
 
     let envelope_names: Vec<&str> = api.envelope.iter().map(|f| f.wire.as_str()).collect();
+    let mut any_variants: Vec<Ident> = Vec::new();
+    let mut any_wires: Vec<&str> = Vec::new();
+    let mut any_types: Vec<Ident> = Vec::new();
+    let mut any_docs: Vec<String> = Vec::new();
+    let mut any_subsets: Vec<TokenStream> = Vec::new();
+    for o in &api.operations {
+        any_variants.push(ident(&o.camel));
+        any_wires.push(&o.wire);
+        any_types.push(ident(&o.response_type));
+        any_docs.push(format!(" Response of `{}`.", o.wire));
+        any_subsets.push(match &o.signed_fields {
+            Some(list) => quote!(Some(&[#(#list),*])),
+            None => quote!(None),
+        });
+    }
+    for n in &api.notifications {
+        any_variants.push(format_ident!("{}Notification", n.camel));
+        any_wires.push(&n.wire);
+        any_types.push(ident(&n.data_type));
+        any_docs.push(format!(" Notification `{}`.", n.wire));
+        any_subsets.push(quote!(None));
+    }
     quote! {
         use std::sync::Arc;
 
@@ -667,6 +689,25 @@ fn client_rs(api: &Api) -> TokenStream {
         #gateway_key
 
         #(#notification_items)*
+
+        /// Verified, typed `data` of any operation or notification, for callers that pick it at run time.
+        #[derive(Clone, Debug)]
+        pub enum AnyResponse {
+            #( #[doc = #any_docs] #any_variants(Response<crate::types::#any_types>), )*
+        }
+
+        impl Verifier {
+            /// Verifies a response or notification named at run time and types its `data`.
+            pub fn verify_any(&self, name: &str, body: &[u8]) -> Result<Verified<AnyResponse>, ResponseError> {
+                match name {
+                    #(
+                        #any_wires => Ok(payspec_runtime::sorted_params::verify_typed(body, &self.key, DIGEST, #any_subsets, #any_wires)?
+                            .map(AnyResponse::#any_variants)),
+                    )*
+                    other => Err(ResponseError::UnknownOperation(other.to_owned())),
+                }
+            }
+        }
 
         /// A request of any operation, for callers that pick the operation at run time.
         #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1035,6 +1076,9 @@ fn field_check(f: &Field) -> Option<TokenStream> {
     }
     Some(if f.required {
         quote!({ let v = &self.#n; #(#stmts)* })
+    } else if matches!(f.ty, FieldType::Url | FieldType::Date) {
+        // An optional parameter sent empty (`notify_url=`) is signed as is and means "none".
+        quote!(if let Some(v) = self.#n.as_ref().filter(|v| !v.is_empty()) { #(#stmts)* })
     } else {
         quote!(if let Some(v) = &self.#n { #(#stmts)* })
     })

@@ -1,0 +1,157 @@
+//! `payspec`: sign and verify gateway messages from the command line.
+//!
+//! Exit codes: 0 success (`valid`), 1 verification failed (`invalid: <reason>`), 2 bad input
+//! (unreadable file, malformed JSON parameters, unknown / missing / invalid parameter).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use payspec_conformance::ksher;
+use payspec_runtime::{Backend, PrivateKey, PublicKey};
+
+#[derive(Parser)]
+#[command(name = "payspec", version, about = "Sign and verify payment-gateway messages (Ksher, Alipay+)")]
+struct Cli {
+    /// RSA implementation to use.
+    #[arg(long, global = true, value_enum, default_value_t = BackendArg::Default)]
+    backend: BackendArg,
+    #[command(subcommand)]
+    api: Api,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Default,
+    Openssl,
+    Rustcrypto,
+}
+
+#[derive(Subcommand)]
+enum Api {
+    /// Ksher classic API (MD5withRSA, hex).
+    #[command(subcommand)]
+    Ksher(KsherCmd),
+}
+
+#[derive(Subcommand)]
+enum KsherCmd {
+    /// Sign the request of an operation; prints {"string_to_sign", "sign", "body"}.
+    Sign {
+        /// Operation wire name, e.g. `order_refund`.
+        #[arg(long)]
+        operation: String,
+        /// JSON object of parameters (strings and integers; appid, nonce_str, time_stamp used when present).
+        #[arg(long)]
+        params: PathBuf,
+        /// Merchant private key, PKCS#1 or PKCS#8 PEM.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Verify a response or notification body; prints `valid` or `invalid: <reason>`.
+    Verify {
+        /// Operation wire name, or `notify_url` / `mch_notify_url` for notifications.
+        #[arg(long)]
+        operation: String,
+        /// The body exactly as received.
+        #[arg(long)]
+        body: PathBuf,
+        /// Gateway public key PEM (SPKI or PKCS#1); default: Ksher's published key.
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+}
+
+/// A failure with its exit code and one-line message.
+struct Failure(u8, String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.api {
+        Api::Ksher(cmd) => run_ksher(cmd, cli.backend),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, message)) => {
+            if code == 1 {
+                println!("{message}");
+            } else {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn backend(arg: BackendArg) -> Result<Backend, Failure> {
+    match arg {
+        BackendArg::Default => Ok(Backend::default()),
+        BackendArg::Openssl => Backend::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name() == "openssl")
+            .ok_or_else(|| Failure(2, "this build has no openssl backend".into())),
+        BackendArg::Rustcrypto => Backend::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name() == "rustcrypto")
+            .ok_or_else(|| Failure(2, "this build has no rustcrypto backend (feature `rustcrypto`)".into())),
+    }
+}
+
+fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure(2, format!("cannot read {what} {}: {e}", path.display())))
+}
+
+fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
+    String::from_utf8(read(path, what)?)
+        .map_err(|_| Failure(2, format!("{what} {} is not UTF-8", path.display())))
+}
+
+fn private_key(path: &Path, backend: Backend) -> Result<PrivateKey, Failure> {
+    PrivateKey::from_pem_with(backend, &read_text(path, "key")?)
+        .map_err(|e| Failure(2, format!("key {}: {e}", path.display())))
+}
+
+fn public_key(path: &Path, backend: Backend) -> Result<PublicKey, Failure> {
+    PublicKey::from_pem_with(backend, &read_text(path, "public key")?)
+        .map_err(|e| Failure(2, format!("public key {}: {e}", path.display())))
+}
+
+fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
+    let backend = backend(backend_arg)?;
+    match cmd {
+        KsherCmd::Sign { operation, params, key } => {
+            let text = read_text(&params, "params file")?;
+            let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+                .map_err(|e| Failure(2, format!("params file {} is not a JSON object: {e}", params.display())))?;
+            let key = private_key(&key, backend)?;
+            let signed = ksher::sign_params(&operation, &params, &key).map_err(|e| Failure(2, e.to_string()))?;
+            let out = serde_json::json!({
+                "string_to_sign": signed.form.string_to_sign,
+                "sign": signed.form.sign,
+                "body": signed.form.body,
+            });
+            println!("{out}");
+            Ok(())
+        }
+        KsherCmd::Verify { operation, body, public_key: key } => {
+            if payspec_ksher::signed_fields(&operation).is_none() {
+                return Err(Failure(2, format!("unknown operation or notification `{operation}`")));
+            }
+            let body = read(&body, "body")?;
+            let key = match key {
+                Some(path) => public_key(&path, backend)?,
+                None => PublicKey::from_pem_with(backend, payspec_ksher::GATEWAY_PUBLIC_KEY_PEM)
+                    .map_err(|e| Failure(2, format!("published gateway key: {e}")))?,
+            };
+            match ksher::verify_body(&operation, &body, &key) {
+                Ok(_) => {
+                    println!("valid");
+                    Ok(())
+                }
+                Err(e) => Err(Failure(1, format!("invalid: {e}"))),
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The payspec conformance kit: golden-vector files, runners that push them through the generated
+//! crates, and the engine behind the `payspec` command-line tool.
+
+pub mod ksher;
+pub mod vectors;
+
+use std::path::PathBuf;
+
+/// `conformance/vectors/` of this repository.
+pub fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}

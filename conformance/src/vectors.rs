@@ -1,0 +1,65 @@
+//! Serde models of the golden-vector files (format: `vectors/README.md`, section 1).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `{"scheme": ..., "cases": [...]}`.
+#[derive(Debug, Deserialize)]
+pub struct VectorFile<C> {
+    /// Signature scheme of every case.
+    pub scheme: String,
+    /// The cases, in file order.
+    pub cases: Vec<C>,
+}
+
+/// A case of `ksher/request-signing.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KsherSigningCase {
+    pub id: String,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub operation: Option<String>,
+    pub private_key: String,
+    /// Parameter name → string or integer.
+    pub params: serde_json::Map<String, Value>,
+    pub string_to_sign: String,
+    pub sign: String,
+}
+
+/// A case of `ksher/response-verification.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KsherVerificationCase {
+    pub id: String,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub operation: String,
+    pub public_key: String,
+    pub body: String,
+    pub string_to_verify: Option<String>,
+    pub expect: Expect,
+    #[serde(default)]
+    pub flags: Vec<String>,
+}
+
+/// Expected verdict of a verification case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Accept,
+    Reject,
+}
+
+/// Text form of a vector parameter value: strings as they are, integers in decimal.
+pub fn param_text(name: &str, value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) if n.is_u64() || n.is_i64() => Ok(n.to_string()),
+        other => Err(format!(
+            "parameter `{name}` must be a string or an integer, found {other}"
+        )),
+    }
+}

@@ -1,0 +1,246 @@
+//! Every case of `vectors/ksher/` through the typed API (every compiled RSA backend) and through
+//! the `payspec` CLI.
+
+use std::path::Path;
+use std::process::Command;
+
+use payspec_conformance::ksher::{sign_params, verify_body};
+use payspec_conformance::vectors::{
+    param_text, Expect, KsherSigningCase, KsherVerificationCase, VectorFile,
+};
+use payspec_conformance::vectors_dir;
+use payspec_runtime::sorted_params::{data_string_to_verify, string_to_sign};
+use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
+
+fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
+    let path = vectors_dir().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn key_text(rel: &str) -> String {
+    std::fs::read_to_string(vectors_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Collects failures so one run reports every broken case.
+#[derive(Default)]
+struct Report(Vec<String>);
+
+impl Report {
+    fn check(&mut self, case: &str, what: &str, got: impl PartialEq<String> + std::fmt::Debug, want: &str) {
+        if got != want.to_owned() {
+            self.0.push(format!("{case}: {what}: got {got:?}, want {want:?}"));
+        }
+    }
+    fn finish(self, total: usize) {
+        assert!(self.0.is_empty(), "{} of {total} checks failed:\n{}", self.0.len(), self.0.join("\n"));
+    }
+}
+
+#[test]
+fn request_signing_vectors_through_typed_api() {
+    let file: VectorFile<KsherSigningCase> = load("ksher/request-signing.json");
+    assert_eq!(file.scheme, "ksher-rsa-md5-hex");
+    assert!(file.cases.len() >= 33, "vector file shrank");
+    let mut report = Report::default();
+    let mut total = 0;
+    for backend in Backend::ALL {
+        for case in &file.cases {
+            total += 1;
+            let key = PrivateKey::from_pem_with(*backend, &key_text(&case.private_key))
+                .unwrap_or_else(|e| panic!("{}: {e}", case.private_key));
+            let label = format!("{} [{}]", case.id, backend.name());
+            match &case.operation {
+                Some(op) => match sign_params(op, &case.params, &key) {
+                    Ok(signed) => {
+                        report.check(&label, "string_to_sign", signed.form.string_to_sign.clone(), &case.string_to_sign);
+                        report.check(&label, "sign", signed.form.sign.clone(), &case.sign);
+                        // The form body carries exactly the params plus `sign`, percent-decoded back.
+                        let mut sent: Vec<(String, String)> =
+                            form_urlencoded::parse(signed.form.body.as_bytes()).into_owned().collect();
+                        let mut want: Vec<(String, String)> = case
+                            .params
+                            .iter()
+                            .map(|(k, v)| (k.clone(), param_text(k, v).unwrap()))
+                            .chain([("sign".to_owned(), case.sign.clone())])
+                            .collect();
+                        sent.sort();
+                        want.sort();
+                        if sent != want {
+                            report.0.push(format!("{label}: form body {sent:?} != {want:?}"));
+                        }
+                    }
+                    Err(e) => report.0.push(format!("{label}: typed request rejected: {e}")),
+                },
+                None => {
+                    // Rule vector: not a request of one operation, so the generic rule applies.
+                    let texts: Vec<(String, String)> =
+                        case.params.iter().map(|(k, v)| (k.clone(), param_text(k, v).unwrap())).collect();
+                    let s = string_to_sign(texts.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    report.check(&label, "string_to_sign", s.clone(), &case.string_to_sign);
+                    let sig = key.sign(DigestAlgorithm::Md5, s.as_bytes()).expect("sign");
+                    report.check(&label, "sign", hex(&sig), &case.sign);
+                }
+            }
+        }
+    }
+    report.finish(total);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn response_verification_vectors_through_typed_api() {
+    let file: VectorFile<KsherVerificationCase> = load("ksher/response-verification.json");
+    assert!(file.cases.len() >= 63, "vector file shrank");
+    assert!(file.cases.iter().any(|c| c.expect == Expect::Reject));
+    let mut report = Report::default();
+    let mut total = 0;
+    for backend in Backend::ALL {
+        for case in &file.cases {
+            total += 1;
+            let label = format!("{} [{}]", case.id, backend.name());
+            let key = PublicKey::from_pem_with(*backend, &key_text(&case.public_key))
+                .unwrap_or_else(|e| panic!("{}: {e}", case.public_key));
+            let subset = payspec_ksher::signed_fields(&case.operation)
+                .unwrap_or_else(|| panic!("{}: unknown operation {}", case.id, case.operation));
+            if let Some(expected) = &case.string_to_verify {
+                match data_string_to_verify(case.body.as_bytes(), subset) {
+                    Ok(s) => report.check(&label, "string_to_verify", s, expected),
+                    Err(e) => report.0.push(format!("{label}: no string to verify: {e}")),
+                }
+            }
+            let raw = verify_body(&case.operation, case.body.as_bytes(), &key);
+            let typed = payspec_ksher::Verifier::new(key.clone()).verify_any(&case.operation, case.body.as_bytes());
+            match (case.expect, &raw, &typed) {
+                (Expect::Accept, Ok(_), Ok(_)) | (Expect::Reject, Err(_), Err(_)) => {}
+                _ => report.0.push(format!(
+                    "{label}: expected {:?}, raw verification {:?}, typed {:?}",
+                    case.expect,
+                    raw.as_ref().map(|_| "accepted").map_err(ToString::to_string),
+                    typed.as_ref().map(|_| "accepted").map_err(ToString::to_string),
+                )),
+            }
+        }
+    }
+    report.finish(total);
+}
+
+fn payspec(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_payspec"))
+        .args(args)
+        .output()
+        .expect("run payspec");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn vectors_through_cli() {
+    let dir = std::env::temp_dir().join(format!("payspec-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut report = Report::default();
+    let signing: VectorFile<KsherSigningCase> = load("ksher/request-signing.json");
+    let mut total = 0;
+    for case in signing.cases.iter().filter(|c| c.operation.is_some()) {
+        total += 1;
+        let params = dir.join(format!("{}.json", case.id));
+        std::fs::write(&params, serde_json::to_string(&case.params).unwrap()).unwrap();
+        let key = vectors_dir().join(&case.private_key);
+        let (code, stdout, stderr) = payspec(&[
+            "ksher",
+            "sign",
+            "--operation",
+            case.operation.as_deref().unwrap(),
+            "--params",
+            &path_str(&params),
+            "--key",
+            &path_str(&key),
+        ]);
+        if code != 0 {
+            report.0.push(format!("{}: exit {code}: {stderr}", case.id));
+            continue;
+        }
+        let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
+        report.check(&case.id, "string_to_sign", out["string_to_sign"].as_str().unwrap_or("").to_owned(), &case.string_to_sign);
+        report.check(&case.id, "sign", out["sign"].as_str().unwrap_or("").to_owned(), &case.sign);
+    }
+    let verification: VectorFile<KsherVerificationCase> = load("ksher/response-verification.json");
+    for case in &verification.cases {
+        total += 1;
+        let body = dir.join(format!("{}.body", case.id));
+        std::fs::write(&body, &case.body).unwrap();
+        let key = vectors_dir().join(&case.public_key);
+        let (code, stdout, _) = payspec(&[
+            "ksher",
+            "verify",
+            "--operation",
+            &case.operation,
+            "--body",
+            &path_str(&body),
+            "--public-key",
+            &path_str(&key),
+        ]);
+        let ok = match case.expect {
+            Expect::Accept => code == 0 && stdout.trim() == "valid",
+            Expect::Reject => code == 1 && stdout.starts_with("invalid: "),
+        };
+        if !ok {
+            report.0.push(format!("{}: expected {:?}, exit {code}, stdout {stdout:?}", case.id, case.expect));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    report.finish(total);
+}
+
+/// The CLI's input errors: exit 2 and one stderr line naming the problem.
+#[test]
+fn cli_rejects_bad_input_naming_the_parameter() {
+    let dir = std::env::temp_dir().join(format!("payspec-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = path_str(&vectors_dir().join("keys/ksher-merchant-1024.pkcs1.pem"));
+    let base = r#""appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay""#;
+    let cases: &[(&str, &str, &str)] = &[
+        ("native_pay", &format!("{{{base},\"bogus\":\"x\"}}"), "bogus"),
+        ("native_pay", r#"{"appid":"mch1","total_fee":100,"fee_type":"THB","channel":"promptpay"}"#, "mch_order_no"),
+        ("native_pay", &format!("{{{base},\"notify_url\":\"not a url\"}}"), "notify_url"),
+        ("native_pay", &format!("{{{base},\"mch_order_no\":\"{}\"}}", "x".repeat(33)), "mch_order_no"),
+        ("native_pay", r#"{"appid":"mch1","mch_order_no":"A1","total_fee":"1.5","fee_type":"THB","channel":"promptpay"}"#, "total_fee"),
+        ("order_query", r#"{"appid":"mch1"}"#, "mch_order_no"),
+        ("gateway_pay", r#"{"appid":"mch1","mch_order_no":"A","total_fee":1,"fee_type":"THB","channel_list":"card","mch_code":"A","mch_redirect_url":"https://a.example","mch_redirect_url_fail":"https://a.example","product_name":"p","refer_url":"https://a.example","device":"TV"}"#, "device"),
+        ("no_such_op", r#"{"appid":"mch1"}"#, "no_such_op"),
+        ("native_pay", r#"{"appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay","attach":{"x":1}}"#, "attach"),
+    ];
+    let mut report = Report::default();
+    for (i, (op, params, name)) in cases.iter().enumerate() {
+        let file = dir.join(format!("{i}.json"));
+        std::fs::write(&file, params).unwrap();
+        let (code, stdout, stderr) =
+            payspec(&["ksher", "sign", "--operation", op, "--params", &path_str(&file), "--key", &key]);
+        let lines = stderr.lines().count();
+        if code != 2 || !stderr.contains(name) || lines != 1 || !stdout.is_empty() {
+            report.0.push(format!("case {i} ({op}, {name}): exit {code}, {lines} stderr lines: {stderr:?}"));
+        }
+    }
+    // Unreadable inputs.
+    let (code, _, stderr) = payspec(&["ksher", "verify", "--operation", "quick_pay", "--body", "/nonexistent/body"]);
+    if code != 2 || !stderr.contains("cannot read body") {
+        report.0.push(format!("missing body file: exit {code}, {stderr:?}"));
+    }
+    let (code, _, stderr) =
+        payspec(&["ksher", "sign", "--operation", "quick_pay", "--params", "/nonexistent.json", "--key", &key]);
+    if code != 2 || !stderr.contains("cannot read params file") {
+        report.0.push(format!("missing params file: exit {code}, {stderr:?}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    report.finish(cases.len() + 2);
+}
