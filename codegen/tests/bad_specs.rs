@@ -16,6 +16,7 @@ use std::any::Any;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::process::Command;
 
 use payspec_codegen::{generate, GenerateError, GeneratedFile};
 
@@ -291,24 +292,6 @@ fn garbage_gives_errors_not_panics() {
         inputs.push((format!("syntax soup #{i}"), soup));
     }
 
-    // Deep nesting.
-    let depth = 5_000;
-    inputs.push((
-        "deeply nested flow mappings".into(),
-        format!("{}1{}", "{a: ".repeat(depth), "}".repeat(depth)),
-    ));
-    inputs.push((
-        "deeply nested flow sequences".into(),
-        format!("{}{}", "[".repeat(depth), "]".repeat(depth)),
-    ));
-    inputs.push((
-        "deeply nested block mappings".into(),
-        (0..depth).fold(String::new(), |mut s, i| {
-            let _ = writeln!(s, "{}k{i}:", " ".repeat(i));
-            s
-        }),
-    ));
-
     // Huge lines.
     let mega = "x".repeat(1 << 20);
     inputs.push(("1 MB line".into(), mega.clone()));
@@ -384,5 +367,68 @@ fn mutated_skeleton_never_panics() {
         "{} of {runs} mutated skeletons misbehaved:\n{}",
         failures.len(),
         failures.join("\n----\n")
+    );
+}
+
+/// Environment variable that makes [`deep_nesting_does_not_crash`] check one input in a child process.
+const NESTING_CHILD: &str = "PAYSPEC_BAD_SPECS_NESTING_CHILD";
+
+/// A deeply nested document of the given kind.
+fn nested(kind: &str) -> String {
+    let depth = 100_000;
+    match kind {
+        "flow-mappings" => format!("{}1{}", "{a: ".repeat(depth), "}".repeat(depth)),
+        "flow-sequences" => format!("{}{}", "[".repeat(depth), "]".repeat(depth)),
+        "block-mappings" => (0..depth).fold(String::new(), |mut s, i| {
+            let _ = writeln!(s, "{}k{i}:", " ".repeat(i));
+            s
+        }),
+        "block-sequences" => format!("{}1\n", "- ".repeat(depth)),
+        "complex-keys" => format!("{}1\n", "? ".repeat(depth)),
+        _ => unreachable!("unknown nesting kind {kind}"),
+    }
+}
+
+/// Deeply nested input must give an error, not overflow the stack. A stack overflow aborts the
+/// whole process (`catch_unwind` cannot stop it), so each input runs in a child process: this
+/// test binary re-run with [`NESTING_CHILD`] set.
+#[test]
+fn deep_nesting_does_not_crash() {
+    if let Ok(kind) = std::env::var(NESTING_CHILD) {
+        if let Err(problem) = assert_located_error(&kind, &nested(&kind)) {
+            panic!("{problem}");
+        }
+        return;
+    }
+    let exe = std::env::current_exe().expect("test executable");
+    let kinds = [
+        "flow-mappings",
+        "flow-sequences",
+        "block-mappings",
+        "block-sequences",
+        "complex-keys",
+    ];
+    let mut failures = Vec::new();
+    for kind in kinds {
+        let output = Command::new(&exe)
+            .args(["--exact", "deep_nesting_does_not_crash", "--nocapture"])
+            .args(["--test-threads", "1"])
+            .env(NESTING_CHILD, kind)
+            .output()
+            .expect("run the test executable");
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let last: Vec<&str> = stderr.lines().rev().take(3).collect();
+            failures.push(format!(
+                "100000 nested {kind}: child exited with {} ({})",
+                output.status,
+                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "deeply nested specs crash the generator:\n  - {}",
+        failures.join("\n  - ")
     );
 }

@@ -1,6 +1,11 @@
 //! The payspec conformance kit: golden-vector files, runners that push them through the generated
 //! crates, and the engine behind the `payspec` command-line tool.
 
+// The README's examples run as doctests of this crate, so they cannot rot.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod ksher;
 pub mod vectors;
 
