@@ -10,8 +10,8 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-/// `#[doc = "..."]` lines for an optional description plus optional doubt and source notes.
-fn docs(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) -> TokenStream {
+/// Doc-comment lines for an optional description plus optional doubt and source notes.
+fn doc_lines(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     if let Some(d) = description {
         lines.extend(d.lines().map(|l| format!(" {l}")));
@@ -28,9 +28,12 @@ fn docs(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) ->
         }
         lines.push(format!(" Source: {s}"));
     }
-    let lines = lines
-        .into_iter()
-        .map(|l| if l.is_empty() { String::new() } else { l });
+    lines
+}
+
+/// `#[doc = "..."]` attributes for an optional description plus optional doubt and source notes.
+fn docs(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) -> TokenStream {
+    let lines = doc_lines(description, doubt, source);
     quote! { #( #[doc = #lines] )* }
 }
 
@@ -68,7 +71,13 @@ pub fn emit(api: &Api) -> Result<Vec<GeneratedFile>, String> {
         },
         GeneratedFile {
             path: format!("{dir}/src/client.rs"),
-            contents: render(api, client_rs(api))?,
+            contents: render(
+                api,
+                match api.signature {
+                    Signature::SortedParams { .. } => client_rs(api),
+                    Signature::HeaderRsa { .. } => json_client_rs(api),
+                },
+            )?,
         },
         GeneratedFile {
             path: format!("{dir}/src/types.rs"),
@@ -81,8 +90,14 @@ pub fn emit(api: &Api) -> Result<Vec<GeneratedFile>, String> {
     ];
     for op in &api.operations {
         files.push(GeneratedFile {
-            path: format!("{dir}/src/operations/{}.rs", op.wire),
-            contents: render(api, operation_rs(api, op))?,
+            path: format!("{dir}/src/operations/{}.rs", op.module),
+            contents: render(
+                api,
+                match api.transport {
+                    Transport::FormJson => operation_rs(api, op),
+                    Transport::Json { .. } => json_operation_rs(op),
+                },
+            )?,
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -100,6 +115,17 @@ fn cargo_toml(api: &Api) -> String {
 }
 
 fn lib_rs(api: &Api) -> TokenStream {
+    let scheme_uses = match api.signature {
+        Signature::SortedParams { .. } => quote! {
+            pub use payspec_runtime::sorted_params::{DataVerifyError, Response};
+            pub use payspec_runtime::sorted_params::{ResponseError, SignedForm};
+        },
+        Signature::HeaderRsa { .. } => quote! {
+            pub use payspec_runtime::header_signature::{HeaderVerifyError, JsonMessage};
+            pub use payspec_runtime::header_signature::{JsonMessageError, Trust};
+            pub use payspec_runtime::Outcome;
+        },
+    };
     let mut lines = vec![format!(" {}", api.title), String::new()];
     lines.extend(api.description.lines().map(|l| format!(" {l}")));
     lines.push(String::new());
@@ -125,8 +151,7 @@ fn lib_rs(api: &Api) -> TokenStream {
         pub mod types;
 
         pub use client::*;
-        pub use payspec_runtime::sorted_params::{DataVerifyError, Response};
-        pub use payspec_runtime::sorted_params::{ResponseError, SignedForm};
+        #scheme_uses
         pub use payspec_runtime::{PrivateKey, PublicKey, ValidationError, Verified};
     }
 }
@@ -139,12 +164,15 @@ fn digest_tokens(d: Digest) -> TokenStream {
 }
 
 fn client_rs(api: &Api) -> TokenStream {
-    let Signature::SortedParams {
-        digest,
-        gateway_key_pem,
-        gateway_key_description,
-        ..
-    } = &api.signature;
+    let (digest, gateway_key_pem, gateway_key_description) = match &api.signature {
+        Signature::SortedParams {
+            digest,
+            gateway_key_pem,
+            gateway_key_description,
+            ..
+        } => (digest, gateway_key_pem, gateway_key_description),
+        Signature::HeaderRsa { digest, .. } => (digest, &None, &None),
+    };
     let digest = digest_tokens(*digest);
 
     // Hosts.
@@ -329,7 +357,7 @@ fn client_rs(api: &Api) -> TokenStream {
         .operations
         .iter()
         .map(|o| {
-            let m = ident(&o.wire);
+            let m = ident(&o.module);
             let r = format_ident!("{}Request", o.camel);
             quote!(crate::operations::#m::#r)
         })
@@ -338,7 +366,7 @@ fn client_rs(api: &Api) -> TokenStream {
         .operations
         .iter()
         .map(|o| {
-            let m = ident(&o.wire);
+            let m = ident(&o.module);
             let r = format_ident!("{}RequestBuilder", o.camel);
             quote!(crate::operations::#m::#r)
         })
@@ -766,7 +794,7 @@ fn heck_camel(s: &str) -> String {
 
 fn operations_mod(api: &Api) -> TokenStream {
     let mods = api.operations.iter().map(|o| {
-        let m = ident(&o.wire);
+        let m = ident(&o.module);
         let d = format!(" `{}`", o.wire);
         quote!(#[doc = #d] pub mod #m;)
     });
@@ -900,49 +928,8 @@ fn operation_rs(api: &Api, op: &Operation) -> TokenStream {
         })
         .collect();
     let checks: Vec<TokenStream> = op.request.iter().filter_map(field_check).collect();
-    let rules: Vec<TokenStream> = op
-        .rules
-        .iter()
-        .map(|r| match r {
-            Rule::AtLeastOneOf { fields, .. } => {
-                let present = fields.iter().map(|w| {
-                    let f = op
-                        .request
-                        .iter()
-                        .find(|f| &f.wire == w)
-                        .map(|f| ident(&f.rust));
-                    quote!(self.#f.is_some())
-                });
-                quote!(payspec_runtime::validate::at_least_one(&[#(#fields),*], &[#(#present),*])?;)
-            }
-        })
-        .collect();
-    let rule_docs: Vec<String> = op
-        .rules
-        .iter()
-        .map(|r| match r {
-            Rule::AtLeastOneOf { fields, doubt } => {
-                let list = fields
-                    .iter()
-                    .map(|f| format!("`{f}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                match doubt {
-                    Some(d) => format!(" * at least one of {list} (**doubt:** {d})"),
-                    None => format!(" * at least one of {list}"),
-                }
-            }
-        })
-        .collect();
-    let rules_doc = if rule_docs.is_empty() {
-        quote!()
-    } else {
-        quote! {
-            ///
-            /// Rules checked before signing:
-            #( #[doc = #rule_docs] )*
-        }
-    };
+    let rules = rule_checks(&op.rules, &op.request, &quote!(""), true);
+    let rules_doc = rules_doc(&op.rules);
 
     // Signing order: common and operation parameters merged, sorted by wire name.
     let mut order: Vec<(&Field, bool)> = api
@@ -1084,6 +1071,99 @@ fn field_check(f: &Field) -> Option<TokenStream> {
     })
 }
 
+/// Statements checking `rules` over `fields` of `self`; `at` is the path prefix expression.
+/// `plain_required`: required fields are stored without `Option` (form requests); object types
+/// keep every field optional.
+fn rule_checks(
+    rules: &[Rule],
+    fields: &[Field],
+    at: &TokenStream,
+    plain_required: bool,
+) -> Vec<TokenStream> {
+    let find = |w: &str| fields.iter().find(|f| f.wire == w);
+    rules
+        .iter()
+        .map(|r| match r {
+            Rule::AtLeastOneOf { fields: group, .. } => {
+                let present = group.iter().map(|w| {
+                    let f = find(w).map(|f| ident(&f.rust));
+                    quote!(self.#f.is_some())
+                });
+                quote!(payspec_runtime::validate::at_least_one(#at, &[#(#group),*], &[#(#present),*])?;)
+            }
+            Rule::RequiredWhen { field, when, values, .. } => {
+                let (Some(target), Some(cond)) = (find(field), find(when)) else {
+                    return quote!();
+                };
+                let t = ident(&target.rust);
+                let c = ident(&cond.rust);
+                let holds = if cond.required && plain_required {
+                    quote!([#(#values),*].contains(&self.#c.as_str()))
+                } else {
+                    quote!(self.#c.as_ref().is_some_and(|v| [#(#values),*].contains(&v.as_str())))
+                };
+                let list = values.join(" or ");
+                let condition = format!("`{when}` is {list}");
+                quote! {
+                    payspec_runtime::validate::required_when(
+                        &payspec_runtime::validate::path(#at, #field),
+                        &self.#t,
+                        #holds,
+                        #condition,
+                    )?;
+                }
+            }
+        })
+        .collect()
+}
+
+/// Doc lines listing the rules.
+fn rules_doc(rules: &[Rule]) -> TokenStream {
+    let lines: Vec<String> = rules
+        .iter()
+        .map(|r| {
+            let (text, doubt) = match r {
+                Rule::AtLeastOneOf { fields, doubt } => (
+                    format!(
+                        "at least one of {}",
+                        fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    doubt,
+                ),
+                Rule::RequiredWhen {
+                    field,
+                    when,
+                    values,
+                    doubt,
+                } => (
+                    format!(
+                        "`{field}` is required when `{when}` is {}",
+                        values.join(" or ")
+                    ),
+                    doubt,
+                ),
+            };
+            match doubt {
+                Some(d) => format!(" * {text} (**doubt:** {d})"),
+                None => format!(" * {text}"),
+            }
+        })
+        .collect();
+    if lines.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            ///
+            /// Rules checked before signing:
+            #( #[doc = #lines] )*
+        }
+    }
+}
+
 fn opt_u64(v: Option<u64>) -> TokenStream {
     match v {
         Some(v) => quote!(Some(#v)),
@@ -1092,25 +1172,112 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
 }
 
 fn types_rs(api: &Api) -> TokenStream {
+    let sent = request_types(api);
+    let strings = matches!(
+        api.transport,
+        Transport::Json {
+            scalars_as_strings: true
+        }
+    );
     let items = api.types.iter().map(|t| match t {
         TypeDef::Enum {
             name,
             description,
             open,
             values,
-        } => enum_type(name, description.as_deref(), *open, values),
+            outcome,
+        } => {
+            let mut tokens = enum_type(name, description.as_deref(), *open, values);
+            if let Some(outcome) = outcome {
+                tokens.extend(enum_outcome(name, *open, values, outcome));
+            }
+            tokens
+        }
         TypeDef::Object {
             name,
             description,
             fields,
-        } => object_type(name, description.as_deref(), fields),
+            rules,
+        } => object_type(
+            name,
+            description.as_deref(),
+            fields,
+            rules,
+            sent.contains(name.as_str()),
+            strings,
+        ),
     });
     quote! {
-        //! Enums and object types of the spec (`types:` and inline response `data`).
+        //! Enums and object types of the spec (`types:`, inline request and response bodies).
         use payspec_runtime::__private::serde::{Deserialize, Deserializer, Serialize, Serializer};
         use payspec_runtime::ValidationError;
 
         #(#items)*
+    }
+}
+
+/// Object types reachable from a request body (they get `validate_at`).
+fn request_types(api: &Api) -> std::collections::BTreeSet<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack: Vec<&str> = api
+        .operations
+        .iter()
+        .filter_map(|o| o.request_type.as_deref())
+        .collect();
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name) {
+            continue;
+        }
+        if let Some(TypeDef::Object { fields, .. }) = api.types.iter().find(|t| t.name() == name) {
+            for f in fields {
+                if let FieldType::Object(n) | FieldType::Array(n) = &f.ty {
+                    stack.push(n);
+                }
+            }
+        }
+    }
+    seen
+}
+
+fn enum_outcome(
+    name: &str,
+    open: bool,
+    values: &[(String, String, Option<String>)],
+    outcome: &[(String, String)],
+) -> TokenStream {
+    let ty = ident(name);
+    let arms = values.iter().filter_map(|(wire, variant, _)| {
+        let label = outcome
+            .iter()
+            .find(|(w, _)| w == wire)
+            .map(|(_, l)| l.as_str())?;
+        let v = ident(variant);
+        let o = match label {
+            "success" => quote!(payspec_runtime::Outcome::Success),
+            "failure" => quote!(payspec_runtime::Outcome::Failure),
+            _ => quote!(payspec_runtime::Outcome::Unknown),
+        };
+        Some(quote!(#ty::#v => #o,))
+    });
+    let all_labelled = values
+        .iter()
+        .all(|(w, _, _)| outcome.iter().any(|(o, _)| o == w));
+    let fallback = if open || !all_labelled {
+        quote!(_ => payspec_runtime::Outcome::Unknown,)
+    } else {
+        quote!()
+    };
+    quote! {
+        impl #ty {
+            /// What the value means for business logic. `Unknown` (in process, or not known yet) is never
+            /// a failure: query again or retry idempotently.
+            pub fn outcome(&self) -> payspec_runtime::Outcome {
+                match self {
+                    #(#arms)*
+                    #fallback
+                }
+            }
+        }
     }
 }
 
@@ -1168,7 +1335,7 @@ fn enum_type(
                 }
 
                 /// Parses a request parameter (open enum: never fails).
-                pub fn parse_param(_field: &'static str, value: &str) -> Result<Self, ValidationError> {
+                pub fn parse_param(_field: &str, value: &str) -> Result<Self, ValidationError> {
                     Ok(Self::from_wire(value))
                 }
             }
@@ -1225,9 +1392,9 @@ fn enum_type(
                 }
 
                 /// Parses a request parameter; a value outside the set is an error naming the parameter.
-                pub fn parse_param(field: &'static str, value: &str) -> Result<Self, ValidationError> {
+                pub fn parse_param(field: &str, value: &str) -> Result<Self, ValidationError> {
                     Self::from_wire(value).ok_or_else(|| ValidationError::NotAllowed {
-                        field,
+                        field: field.to_owned(),
                         value: value.to_owned(),
                         allowed: Self::VALUES,
                     })
@@ -1261,7 +1428,14 @@ fn enum_type(
     }
 }
 
-fn object_type(name: &str, description: Option<&str>, fields: &[Field]) -> TokenStream {
+fn object_type(
+    name: &str,
+    description: Option<&str>,
+    fields: &[Field],
+    rules: &[Rule],
+    sent: bool,
+    scalars_as_strings: bool,
+) -> TokenStream {
     let ty = ident(name);
     let d = docs(description, None, None);
     let members = fields.iter().map(|f| {
@@ -1273,38 +1447,654 @@ fn object_type(name: &str, description: Option<&str>, fields: &[Field]) -> Token
         } else {
             quote!()
         };
-        let (t, with) = match &f.ty {
-            FieldType::String | FieldType::Url | FieldType::Date | FieldType::Decimal => {
-                (quote!(String), Some("payspec_runtime::lenient::opt_text"))
-            }
-            FieldType::Amount => (quote!(u64), Some("payspec_runtime::lenient::opt_u64")),
-            FieldType::Integer => (quote!(i64), Some("payspec_runtime::lenient::opt_i64")),
-            FieldType::Json => (quote!(payspec_runtime::__private::serde_json::Value), None),
+        let (t, de, ser) = match &f.ty {
+            FieldType::String
+            | FieldType::Url
+            | FieldType::Date
+            | FieldType::Decimal
+            | FieldType::Currency
+            | FieldType::DateTime => (
+                quote!(String),
+                Some("payspec_runtime::lenient::opt_text"),
+                None,
+            ),
+            FieldType::Amount | FieldType::MinorUnits { .. } => (
+                quote!(u64),
+                Some("payspec_runtime::lenient::opt_u64"),
+                scalars_as_strings.then_some("payspec_runtime::json::u64_as_string"),
+            ),
+            FieldType::Integer => (
+                quote!(i64),
+                Some("payspec_runtime::lenient::opt_i64"),
+                scalars_as_strings.then_some("payspec_runtime::json::i64_as_string"),
+            ),
+            FieldType::Boolean => (
+                quote!(bool),
+                Some("payspec_runtime::json::opt_bool"),
+                scalars_as_strings.then_some("payspec_runtime::json::bool_as_string"),
+            ),
+            FieldType::Json => (
+                quote!(payspec_runtime::__private::serde_json::Value),
+                None,
+                None,
+            ),
             FieldType::Enum(e) | FieldType::Object(e) => {
                 let e = ident(e);
-                (quote!(#e), None)
+                (quote!(#e), None, None)
             }
             FieldType::Array(e) => {
                 let e = ident(e);
-                (quote!(Vec<#e>), None)
+                (quote!(Vec<#e>), None, None)
             }
+            FieldType::StringArray => (quote!(Vec<String>), None, None),
         };
-        let with = with.map(|w| quote!(deserialize_with = #w,));
+        let de = de.map(|w| quote!(deserialize_with = #w,));
+        let ser = ser.map(|w| quote!(serialize_with = #w,));
         quote! {
             #fd
-            #[serde(#rename default, skip_serializing_if = "Option::is_none", #with)]
+            #[serde(#rename default, skip_serializing_if = "Option::is_none", #de #ser)]
             pub #n: Option<#t>,
         }
     });
+    let validate = if sent {
+        let checks: Vec<TokenStream> = fields
+            .iter()
+            .filter_map(|f| object_field_check(f, fields))
+            .collect();
+        let rule_stmts = rule_checks(rules, fields, &quote!(at), false);
+        let unused = if checks.is_empty() && rule_stmts.is_empty() {
+            quote!(let _ = at;)
+        } else {
+            quote!()
+        };
+        let rules_doc = rules_doc(rules);
+        quote! {
+            impl #ty {
+                /// Checks required members, lengths, values and rules of the spec.
+                #rules_doc
+                pub fn validate(&self) -> Result<(), ValidationError> {
+                    self.validate_at("")
+                }
+
+                /// [`Self::validate`] for an object nested at path `at` (used in error messages).
+                pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
+                    #unused
+                    #(#checks)*
+                    #(#rule_stmts)*
+                    Ok(())
+                }
+            }
+        }
+    } else {
+        quote!()
+    };
     quote! {
         #d
         ///
-        /// Every member is optional: gateways omit members freely. Unknown members are ignored here
-        /// and kept in the raw data of the verified response.
+        /// Every member is optional here because gateways omit members freely; the spec's required
+        /// members are checked by `validate` before a request is signed. Unknown members are ignored.
         #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
         #[serde(crate = "payspec_runtime::__private::serde")]
         pub struct #ty {
             #(#members)*
         }
+
+        #validate
+    }
+}
+
+/// Checks of one member of an object type sent in a request.
+fn object_field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
+    let n = ident(&f.rust);
+    let w = &f.wire;
+    let at = quote!(&payspec_runtime::validate::path(at, #w));
+    let mut stmts = Vec::new();
+    match &f.ty {
+        FieldType::Amount => {
+            stmts.push(quote!(payspec_runtime::validate::positive_amount(#at, *v)?;))
+        }
+        FieldType::MinorUnits { currency_field } => {
+            let currency = match currency_field
+                .as_deref()
+                .and_then(|c| siblings.iter().find(|s| s.wire == c))
+            {
+                Some(c) => {
+                    let c = ident(&c.rust);
+                    quote!(self.#c.as_deref())
+                }
+                None => quote!(None),
+            };
+            stmts.push(quote!(payspec_runtime::money::check_minor_units(#at, #currency, *v)?;))
+        }
+        FieldType::Integer if f.min.is_some() || f.max.is_some() => {
+            let min = opt_u64(f.min);
+            let max = opt_u64(f.max);
+            stmts.push(quote!(payspec_runtime::validate::int_range_signed(#at, *v, #min, #max)?;))
+        }
+        FieldType::Url => stmts.push(quote!(payspec_runtime::validate::url(#at, v)?;)),
+        FieldType::Date => stmts.push(quote!(payspec_runtime::validate::date(#at, v)?;)),
+        FieldType::DateTime => stmts.push(quote!(payspec_runtime::validate::datetime(#at, v)?;)),
+        FieldType::Currency => stmts.push(quote!(payspec_runtime::validate::currency(#at, v)?;)),
+        FieldType::Object(_) => stmts.push(quote!(v.validate_at(#at)?;)),
+        FieldType::Array(_) => stmts.push(quote! {
+            for (i, item) in v.iter().enumerate() {
+                item.validate_at(&format!("{}[{i}]", payspec_runtime::validate::path(at, #w)))?;
+            }
+        }),
+        _ => {}
+    }
+    if let Some(max) = f.max_length {
+        let max = max as usize;
+        stmts.push(quote!(payspec_runtime::validate::max_len(#at, v, #max)?;));
+    }
+    let required = f
+        .required
+        .then(|| quote!(payspec_runtime::validate::present(#at, &self.#n)?;));
+    if stmts.is_empty() && required.is_none() {
+        return None;
+    }
+    let body = if stmts.is_empty() {
+        quote!()
+    } else {
+        quote!(if let Some(v) = &self.#n { #(#stmts)* })
+    };
+    Some(quote! { #required #body })
+}
+
+fn host_items(api: &Api) -> TokenStream {
+    let host_variants: Vec<Ident> = api
+        .hosts
+        .iter()
+        .map(|h| ident(&heck_camel(&h.name)))
+        .collect();
+    let host_docs: Vec<TokenStream> = api
+        .hosts
+        .iter()
+        .map(|h| docs(h.description.as_deref(), None, None))
+        .collect();
+    let host_names: Vec<&str> = api.hosts.iter().map(|h| h.name.as_str()).collect();
+    let host_envs: Vec<TokenStream> = api
+        .hosts
+        .iter()
+        .map(|h| {
+            let pairs = h.environments.iter().map(|(e, u)| quote!((#e, #u)));
+            quote!(&[#(#pairs),*])
+        })
+        .collect();
+    quote! {
+        /// A gateway host; each has one base URL per environment.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Host {
+            #( #host_docs #host_variants, )*
+        }
+
+        impl Host {
+            /// Name of the host in the spec.
+            pub const fn name(self) -> &'static str {
+                match self { #( Host::#host_variants => #host_names, )* }
+            }
+
+            /// `(environment, base URL)` pairs; the first is production.
+            pub const fn environments(self) -> &'static [(&'static str, &'static str)] {
+                match self { #( Host::#host_variants => #host_envs, )* }
+            }
+
+            /// Base URL of an environment, if the host has it.
+            pub fn base_url(self, environment: &str) -> Option<&'static str> {
+                self.environments().iter().find(|(e, _)| *e == environment).map(|(_, u)| *u)
+            }
+
+            /// Base URL of the first (production) environment.
+            pub fn production_url(self) -> &'static str {
+                self.environments()[0].1
+            }
+        }
+    }
+}
+
+fn json_operation_rs(op: &Operation) -> TokenStream {
+    let wire = &op.wire;
+    let path = &op.path;
+    let host = ident(&heck_camel(&op.host));
+    let creates = op.creates;
+    let request = ident(op.request_type.as_deref().unwrap_or("Missing"));
+    let response = ident(&op.response_type);
+    let module_doc = format!(" `{}`: POST {{{}}}{}", op.wire, op.host, op.path);
+    let types_doc = format!(
+        " Request body [`crate::types::{}`], response body [`crate::types::{}`].",
+        op.request_type.as_deref().unwrap_or(""),
+        op.response_type
+    );
+    let mut lines = vec![module_doc, String::new()];
+    lines.extend(doc_lines(
+        op.description.as_deref(),
+        op.doubt.as_deref(),
+        op.source.as_deref(),
+    ));
+    lines.push(String::new());
+    lines.push(types_doc);
+    quote! {
+        #( #![doc = #lines] )*
+        use payspec_runtime::ValidationError;
+
+        use crate::Host;
+
+        pub use crate::types::#request as Request;
+        pub use crate::types::#response as Response;
+
+        impl crate::Operation for crate::types::#request {
+            const NAME: &'static str = #wire;
+            const HOST: Host = Host::#host;
+            const PATH: &'static str = #path;
+            const CREATES: bool = #creates;
+            type Response = crate::types::#response;
+
+            fn check(&self) -> Result<(), ValidationError> {
+                self.validate()
+            }
+        }
+    }
+}
+
+fn json_client_rs(api: &Api) -> TokenStream {
+    let Signature::HeaderRsa {
+        digest,
+        key_version,
+        request_time_format,
+        unsigned_status,
+        unsigned_allowed,
+        notification_tolerance_seconds,
+    } = &api.signature
+    else {
+        return quote!();
+    };
+    let _ = digest;
+    let key_version = *key_version as u32;
+    let tolerance = *notification_tolerance_seconds as i64;
+    let format_time = if request_time_format == "epoch_ms" {
+        quote!((self.clock.now().unix_timestamp_nanos() / 1_000_000).to_string())
+    } else {
+        quote!(payspec_runtime::clock::iso8601_timestamp(self.clock.now()))
+    };
+    let unsigned = if unsigned_status.is_empty() {
+        quote!(None)
+    } else {
+        quote!(Some(payspec_runtime::header_signature::UnsignedAllowance {
+            status_path: &[#(#unsigned_status),*],
+            allowed: &[#(#unsigned_allowed),*],
+        }))
+    };
+    let hosts = host_items(api);
+    let op_wires: Vec<&str> = api.operations.iter().map(|o| o.wire.as_str()).collect();
+    let op_paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
+    let op_variants: Vec<Ident> = api.operations.iter().map(|o| ident(&o.camel)).collect();
+    let op_requests: Vec<Ident> = api
+        .operations
+        .iter()
+        .map(|o| ident(o.request_type.as_deref().unwrap_or("Missing")))
+        .collect();
+    let op_docs: Vec<String> = api
+        .operations
+        .iter()
+        .map(|o| format!(" `{}`", o.wire))
+        .collect();
+    let notification_wires: Vec<&str> = api.notifications.iter().map(|n| n.wire.as_str()).collect();
+    let notification_items = api.notifications.iter().map(|n| {
+        let verify = format_ident!("verify_{}", n.wire.to_snake_case_string());
+        let reply = format_ident!("{}_REPLY", n.wire.to_snake_case_string().to_uppercase());
+        let data = ident(&n.data_type);
+        let wire = &n.wire;
+        let reply_text = &n.reply;
+        let reply_doc = format!(" The body to answer a `{}` notification with once it is verified and processed.", n.wire);
+        let d = docs(n.description.as_deref(), None, n.source.as_deref());
+        quote! {
+            #[doc = #reply_doc]
+            pub const #reply: &str = #reply_text;
+
+            impl Verifier {
+                #d
+                ///
+                /// Verifies a notification received at `path` (your endpoint's path, no host or query)
+                /// with its `request-time` and `signature` headers, over the exact body bytes; the
+                /// request time must be within the tolerance of `now`.
+                pub fn #verify(
+                    &self,
+                    path: &str,
+                    request_time: Option<&str>,
+                    signature: Option<&str>,
+                    body: &[u8],
+                    now: payspec_runtime::time::OffsetDateTime,
+                ) -> Result<Verified<JsonMessage<crate::types::#data>>, JsonMessageError> {
+                    let check = payspec_runtime::header_signature::NotificationCheck {
+                        method: "POST",
+                        path,
+                        client_id: &self.client_id,
+                        request_time,
+                        signature_header: signature,
+                        body,
+                    };
+                    payspec_runtime::header_signature::verify_typed_notification(&check, &self.keys, now, self.tolerance, #wire)
+                }
+            }
+        }
+    });
+
+    quote! {
+        use std::sync::Arc;
+
+        use payspec_runtime::__private::serde::Serialize;
+        use payspec_runtime::header_signature::{JsonMessage, JsonMessageError, SignedHeaders};
+        use payspec_runtime::{Clock, PrivateKey, PublicKey, ValidationError, Verified};
+
+        /// `keyVersion` sent in the `Signature` header by default.
+        pub const KEY_VERSION: u32 = #key_version;
+
+        /// Default freshness window of notifications, in seconds.
+        pub const NOTIFICATION_TOLERANCE_SECONDS: i64 = #tolerance;
+
+        /// Wire names of all operations, in spec order.
+        pub const OPERATIONS: &[&str] = &[#(#op_wires),*];
+
+        /// Wire names of all notifications, in spec order.
+        pub const NOTIFICATIONS: &[&str] = &[#(#notification_wires),*];
+
+        #hosts
+
+        /// Path of an operation, by wire name.
+        pub fn operation_path(name: &str) -> Option<&'static str> {
+            match name {
+                #( #op_wires => Some(#op_paths), )*
+                _ => None,
+            }
+        }
+
+        /// An operation of the API: a typed, validated JSON request body.
+        pub trait Operation: Serialize {
+            /// Wire name.
+            const NAME: &'static str;
+            /// Host serving the operation.
+            const HOST: Host;
+            /// Path below the host's base URL (the signed path).
+            const PATH: &'static str;
+            /// Whether the operation creates something (payment, refund): such requests are only
+            /// retried with the same request id.
+            const CREATES: bool;
+            /// Typed response body.
+            type Response: payspec_runtime::__private::serde::de::DeserializeOwned;
+            /// Checks the spec's rules (required members, lengths, values, conditions).
+            fn check(&self) -> Result<(), ValidationError>;
+        }
+
+        /// A signed request ready to send: POST `body` to `url(base)` with `headers()`.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct SignedRequest {
+            /// The signed path.
+            pub path: String,
+            /// `Client-Id` header.
+            pub client_id: String,
+            /// `Request-Time` header (signed).
+            pub request_time: String,
+            /// The exact body bytes that were signed.
+            pub body: Vec<u8>,
+            /// Content to sign, signature and `Signature` header value.
+            pub signature: SignedHeaders,
+        }
+
+        impl SignedRequest {
+            /// Full URL for a base URL such as [`Host::production_url`].
+            pub fn url(&self, base_url: &str) -> String {
+                format!("{}{}", base_url.trim_end_matches('/'), self.path)
+            }
+
+            /// The HTTP headers to send.
+            pub fn headers(&self) -> [(&'static str, String); 4] {
+                [
+                    ("Content-Type", "application/json; charset=UTF-8".to_owned()),
+                    ("Client-Id", self.client_id.clone()),
+                    ("Request-Time", self.request_time.clone()),
+                    ("Signature", self.signature.header.clone()),
+                ]
+            }
+        }
+
+        /// Why a request was not signed.
+        #[derive(Debug, thiserror::Error)]
+        pub enum SignError {
+            /// The request breaks a rule of the spec.
+            #[error(transparent)]
+            Invalid(#[from] ValidationError),
+            /// The body could not be serialized.
+            #[error("request body: {0}")]
+            Body(String),
+            /// The RSA operation failed.
+            #[error(transparent)]
+            Crypto(#[from] payspec_runtime::SignError),
+        }
+
+        /// Signs requests with the client's private key (sans-IO: the clock is injectable).
+        #[derive(Clone)]
+        pub struct Signer {
+            client_id: String,
+            key: PrivateKey,
+            key_version: u32,
+            clock: Arc<dyn Clock>,
+        }
+
+        impl std::fmt::Debug for Signer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct("Signer")
+                    .field("client_id", &self.client_id)
+                    .field("key", &self.key)
+                    .field("key_version", &self.key_version)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl Signer {
+            /// A signer for `client_id` with the system clock (UTC) and [`KEY_VERSION`].
+            pub fn new(client_id: impl Into<String>, key: PrivateKey) -> Self {
+                Signer {
+                    client_id: client_id.into(),
+                    key,
+                    key_version: KEY_VERSION,
+                    clock: Arc::new(payspec_runtime::SystemClock::default()),
+                }
+            }
+
+            /// Sends another `keyVersion`.
+            pub fn with_key_version(mut self, key_version: u32) -> Self {
+                self.key_version = key_version;
+                self
+            }
+
+            /// Uses another clock (e.g. [`payspec_runtime::FixedClock`], or a local offset).
+            pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+                self.clock = Arc::new(clock);
+                self
+            }
+
+            /// The client id.
+            pub fn client_id(&self) -> &str {
+                &self.client_id
+            }
+
+            /// The current `Request-Time` value.
+            pub fn request_time(&self) -> String {
+                #format_time
+            }
+
+            /// Validates `request`, serializes it and signs it with the current time.
+            pub fn sign<O: Operation>(&self, request: &O) -> Result<SignedRequest, SignError> {
+                self.sign_at(request, &self.request_time())
+            }
+
+            /// Like [`Self::sign`] with a given `Request-Time` value.
+            pub fn sign_at<O: Operation>(&self, request: &O, request_time: &str) -> Result<SignedRequest, SignError> {
+                request.check()?;
+                let body = payspec_runtime::__private::serde_json::to_vec(request).map_err(|e| SignError::Body(e.to_string()))?;
+                self.sign_body(O::PATH, body, request_time)
+            }
+
+            /// Signs exact body bytes for `path` (no validation): for bodies built elsewhere.
+            pub fn sign_body(&self, path: &str, body: Vec<u8>, request_time: &str) -> Result<SignedRequest, SignError> {
+                let signature = payspec_runtime::header_signature::sign(
+                    &self.key, "POST", path, &self.client_id, request_time, &body, self.key_version,
+                )?;
+                Ok(SignedRequest {
+                    path: path.to_owned(),
+                    client_id: self.client_id.clone(),
+                    request_time: request_time.to_owned(),
+                    body,
+                    signature,
+                })
+            }
+
+            /// Signs a request chosen at run time (CLI, mock gateway).
+            pub fn sign_any(&self, request: &AnyRequest, request_time: &str) -> Result<SignedRequest, SignError> {
+                match request {
+                    #( AnyRequest::#op_variants(r) => self.sign_at(&**r, request_time), )*
+                }
+            }
+        }
+
+        /// Verifies responses and notifications over the exact body bytes; returns typed data only
+        /// when the signature holds (or, for responses, when the body is an unsigned failure/unknown
+        /// result, marked [`payspec_runtime::header_signature::Trust::UnsignedNonSuccess`]).
+        #[derive(Clone, Debug)]
+        pub struct Verifier {
+            client_id: String,
+            keys: Vec<PublicKey>,
+            tolerance: payspec_runtime::time::Duration,
+        }
+
+        impl Verifier {
+            /// A verifier for `client_id` accepting a signature by any of `keys` (key rotation).
+            pub fn new(client_id: impl Into<String>, keys: Vec<PublicKey>) -> Self {
+                Verifier {
+                    client_id: client_id.into(),
+                    keys,
+                    tolerance: payspec_runtime::time::Duration::seconds(NOTIFICATION_TOLERANCE_SECONDS),
+                }
+            }
+
+            /// Another freshness window for notifications.
+            pub fn with_notification_tolerance(mut self, tolerance: payspec_runtime::time::Duration) -> Self {
+                self.tolerance = tolerance;
+                self
+            }
+
+            /// Verifies the response to operation `O` (its `response-time` and `signature` headers
+            /// and exact body) and parses it.
+            pub fn verify_response<O: Operation>(
+                &self,
+                response_time: Option<&str>,
+                signature: Option<&str>,
+                body: &[u8],
+            ) -> Result<Verified<JsonMessage<O::Response>>, JsonMessageError> {
+                payspec_runtime::header_signature::verify_typed_response(&self.check(O::PATH, response_time, signature, body), &self.keys, O::NAME)
+            }
+
+            /// Verifies a response to a request sent to `path`, without typing the body.
+            pub fn verify_response_raw(
+                &self,
+                path: &str,
+                response_time: Option<&str>,
+                signature: Option<&str>,
+                body: &[u8],
+            ) -> Result<Verified<payspec_runtime::header_signature::ResponseVerdict>, payspec_runtime::header_signature::HeaderVerifyError> {
+                payspec_runtime::header_signature::verify_response(&self.check(path, response_time, signature, body), &self.keys)
+            }
+
+            /// Verifies a notification received at `path`, without typing the body.
+            pub fn verify_notification_raw(
+                &self,
+                path: &str,
+                request_time: Option<&str>,
+                signature: Option<&str>,
+                body: &[u8],
+                now: payspec_runtime::time::OffsetDateTime,
+            ) -> Result<Verified<payspec_runtime::header_signature::SignedMessage>, payspec_runtime::header_signature::HeaderVerifyError> {
+                let check = payspec_runtime::header_signature::NotificationCheck {
+                    method: "POST",
+                    path,
+                    client_id: &self.client_id,
+                    request_time,
+                    signature_header: signature,
+                    body,
+                };
+                payspec_runtime::header_signature::verify_notification(&check, &self.keys, now, self.tolerance)
+            }
+
+            fn check<'a>(
+                &'a self,
+                path: &'a str,
+                response_time: Option<&'a str>,
+                signature: Option<&'a str>,
+                body: &'a [u8],
+            ) -> payspec_runtime::header_signature::ResponseCheck<'a> {
+                payspec_runtime::header_signature::ResponseCheck {
+                    method: "POST",
+                    path,
+                    client_id: &self.client_id,
+                    response_time,
+                    signature_header: signature,
+                    body,
+                    unsigned_allowance: #unsigned,
+                }
+            }
+        }
+
+        #(#notification_items)*
+
+        /// A request of any operation, for callers that pick the operation at run time.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum AnyRequest {
+            #( #[doc = #op_docs] #op_variants(Box<crate::types::#op_requests>), )*
+        }
+
+        impl AnyRequest {
+            /// Parses the JSON body of `operation` strictly (unknown members and wrong types are errors
+            /// naming the member's path) and checks the spec's rules.
+            pub fn from_json(operation: &str, json: &str) -> Result<AnyRequest, ParamsError> {
+                let request = match operation {
+                    #( #op_wires => AnyRequest::#op_variants(Box::new(payspec_runtime::json::from_str_strict(json)?)), )*
+                    other => return Err(ParamsError::UnknownOperation(other.to_owned())),
+                };
+                request.check()?;
+                Ok(request)
+            }
+
+            /// Wire name of the operation.
+            pub fn operation(&self) -> &'static str {
+                match self { #( AnyRequest::#op_variants(_) => #op_wires, )* }
+            }
+
+            /// The spec's rules.
+            pub fn check(&self) -> Result<(), ValidationError> {
+                match self { #( AnyRequest::#op_variants(r) => r.validate(), )* }
+            }
+        }
+
+        /// Why [`AnyRequest::from_json`] failed.
+        #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+        pub enum ParamsError {
+            /// No operation of that name.
+            #[error("unknown operation `{0}`")]
+            UnknownOperation(String),
+            /// A member is unknown, has the wrong type, is missing or invalid.
+            #[error(transparent)]
+            Invalid(#[from] ValidationError),
+        }
+    }
+}
+
+trait SnakeCaseString {
+    fn to_snake_case_string(&self) -> String;
+}
+
+impl SnakeCaseString for String {
+    fn to_snake_case_string(&self) -> String {
+        use heck::ToSnakeCase;
+        self.to_snake_case()
     }
 }

@@ -38,6 +38,11 @@ pub struct Host {
 pub enum Transport {
     /// POST, `application/x-www-form-urlencoded` request, JSON response.
     FormJson,
+    /// POST, JSON request and response.
+    Json {
+        /// Integers, amounts and booleans are sent as JSON strings.
+        scalars_as_strings: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +63,17 @@ pub enum Signature {
         /// PEM of the gateway's published verification key, if shipped.
         gateway_key_pem: Option<String>,
         gateway_key_description: Option<String>,
+    },
+    /// `Signature` header over `METHOD path\nclient_id.time.body`, base64 + percent-encoding.
+    HeaderRsa {
+        digest: Digest,
+        key_version: u64,
+        /// `iso8601` or `epoch_ms`.
+        request_time_format: String,
+        /// Member path of the status that allows an unsigned response, and its allowed values.
+        unsigned_status: Vec<String>,
+        unsigned_allowed: Vec<String>,
+        notification_tolerance_seconds: u64,
     },
 }
 
@@ -91,6 +107,17 @@ pub enum FieldType {
     Object(String),
     /// An array of a named object type.
     Array(String),
+    /// An array of strings.
+    StringArray,
+    Boolean,
+    /// ISO 4217 alphabetic code.
+    Currency,
+    /// Integer minor units of a money object; `currency_field` names the sibling currency field.
+    MinorUnits {
+        currency_field: Option<String>,
+    },
+    /// ISO 8601 date-time with offset.
+    DateTime,
 }
 
 #[derive(Clone, Debug)]
@@ -119,11 +146,14 @@ pub enum TypeDef {
         open: bool,
         /// (wire value, Rust variant, description)
         values: Vec<(String, String, Option<String>)>,
+        /// Outcome of each labelled value (`success`, `failure`, `unknown`), if the enum has one.
+        outcome: Option<Vec<(String, String)>>,
     },
     Object {
         name: String,
         description: Option<String>,
         fields: Vec<Field>,
+        rules: Vec<Rule>,
     },
 }
 
@@ -141,6 +171,13 @@ pub enum Rule {
         fields: Vec<String>,
         doubt: Option<String>,
     },
+    /// `field` is required when enum field `when` has one of `values`.
+    RequiredWhen {
+        field: String,
+        when: String,
+        values: Vec<String>,
+        doubt: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -149,6 +186,8 @@ pub struct Operation {
     pub wire: String,
     /// UpperCamel name, e.g. `OrderRefund`.
     pub camel: String,
+    /// snake_case module name, e.g. `order_refund`.
+    pub module: String,
     pub host: String,
     pub path: String,
     pub description: Option<String>,
@@ -156,8 +195,10 @@ pub struct Operation {
     pub doubt: Option<String>,
     /// Creates something at the gateway (payment, refund, payout): never blindly retried.
     pub creates: bool,
-    /// Operation fields, sorted by wire name.
+    /// Operation fields, sorted by wire name (form transport).
     pub request: Vec<Field>,
+    /// Object type of the request body (JSON transport).
+    pub request_type: Option<String>,
     pub rules: Vec<Rule>,
     /// Name of the object type of the response `data`.
     pub response_type: String,

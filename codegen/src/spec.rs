@@ -11,7 +11,18 @@ use crate::ir::*;
 use crate::yaml::{self, loc, Map};
 
 const BUILTIN_TYPES: &[&str] = &[
-    "string", "integer", "amount", "url", "date", "decimal", "json", "array",
+    "string",
+    "integer",
+    "amount",
+    "url",
+    "date",
+    "decimal",
+    "json",
+    "array",
+    "boolean",
+    "currency",
+    "minor_units",
+    "datetime",
 ];
 
 /// Names generated code uses unqualified; a spec type of that name would shadow them.
@@ -83,24 +94,47 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     let hosts = parse_hosts(file, top.req("hosts", "the spec")?)?;
     let transport = parse_transport(file, top.req("transport", "the spec")?)?;
     let signature = parse_signature(file, top.req("signature", "the spec")?)?;
+    match (&transport, &signature) {
+        (Transport::FormJson, Signature::SortedParams { .. }) | (Transport::Json { .. }, Signature::HeaderRsa { .. }) => {}
+        _ => {
+            return Err(SpecError::new(
+                top.loc(),
+                "scheme `sorted-params` needs the form-urlencoded transport and `header-rsa` the json transport",
+            ))
+        }
+    }
 
     // Types: first collect names and kinds so fields can refer to any type in any order.
     let types_node = top.get("types");
     let mut type_kinds: BTreeMap<String, bool> = BTreeMap::new(); // name -> is_enum
+    let mut enum_values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(node) = types_node {
         let types = yaml::map(file, node, "`types`")?;
         for (key, value) in types.entries() {
             check_type_name(file, key.as_str(), &loc(file, key.span()))?;
             let body = yaml::map(file, value, &format!("type `{}`", key.as_str()))?;
-            let is_enum = body.node.get_node("values").is_some();
-            type_kinds.insert(key.as_str().to_owned(), is_enum);
+            let values = body.node.get_node("values");
+            type_kinds.insert(key.as_str().to_owned(), values.is_some());
+            let names: Vec<String> = match values {
+                Some(Node::Mapping(m)) => m.keys().map(|k| k.as_str().to_owned()).collect(),
+                Some(Node::Sequence(seq)) => seq
+                    .iter()
+                    .filter_map(|n| n.as_scalar().map(|s| s.as_str().to_owned()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if values.is_some() {
+                enum_values.insert(key.as_str().to_owned(), names);
+            }
         }
     }
     let mut ctx = Ctx {
         file,
+        transport,
         type_kinds,
         inline_types: Vec::new(),
         declared_fields: BTreeMap::new(),
+        enum_values,
     };
 
     let mut types = Vec::new();
@@ -205,10 +239,13 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
 
 struct Ctx<'a> {
     file: &'a str,
+    transport: Transport,
     type_kinds: BTreeMap<String, bool>,
     inline_types: Vec<TypeDef>,
     /// Wire names of the fields of each declared object type.
     declared_fields: BTreeMap<String, Vec<String>>,
+    /// Values of each enum type.
+    enum_values: BTreeMap<String, Vec<String>>,
 }
 
 fn check_type_name(file: &str, name: &str, at: &Location) -> Result<(), SpecError> {
@@ -343,16 +380,41 @@ fn expect_value(
 fn parse_transport(file: &str, node: &Node) -> Result<Transport, SpecError> {
     let mut map = yaml::map(file, node, "`transport`")?;
     expect_value(&mut map, "method", &["POST"], "`transport`")?;
-    expect_value(&mut map, "request", &["form-urlencoded"], "`transport`")?;
+    let request = expect_value(
+        &mut map,
+        "request",
+        &["form-urlencoded", "json"],
+        "`transport`",
+    )?;
     expect_value(&mut map, "response", &["json"], "`transport`")?;
+    let scalars_as_strings = map.opt_bool("scalars_as_strings")?;
     map.deny_unknown("`transport`")?;
-    Ok(Transport::FormJson)
+    if request == "json" {
+        Ok(Transport::Json {
+            scalars_as_strings: scalars_as_strings.unwrap_or(false),
+        })
+    } else {
+        if scalars_as_strings.is_some() {
+            return Err(SpecError::new(
+                map.loc(),
+                "`scalars_as_strings` only applies to the json request transport",
+            ));
+        }
+        Ok(Transport::FormJson)
+    }
 }
 
 fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
     let mut map = yaml::map(file, node, "`signature`")?;
-    let scheme = expect_value(&mut map, "scheme", &["sorted-params"], "`signature`")?;
-    debug_assert_eq!(scheme, "sorted-params");
+    let scheme = expect_value(
+        &mut map,
+        "scheme",
+        &["sorted-params", "header-rsa"],
+        "`signature`",
+    )?;
+    if scheme == "header-rsa" {
+        return parse_header_rsa(map);
+    }
     let digest = match expect_value(&mut map, "digest", &["md5", "sha256"], "`signature`")?.as_str()
     {
         "md5" => Digest::Md5,
@@ -400,6 +462,58 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
         success_code,
         gateway_key_pem,
         gateway_key_description,
+    })
+}
+
+fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
+    let file = map.file;
+    let digest = match expect_value(&mut map, "digest", &["sha256"], "`signature`")?.as_str() {
+        "sha256" => Digest::Sha256,
+        _ => Digest::Md5,
+    };
+    expect_value(&mut map, "encoding", &["base64-percent"], "`signature`")?;
+    let key_version = map.opt_u64("key_version")?.unwrap_or(1);
+    let request_time_format = match map.get("request_time_format") {
+        Some(_) => expect_value(
+            &mut map,
+            "request_time_format",
+            &["iso8601", "epoch_ms"],
+            "`signature`",
+        )?,
+        None => "iso8601".to_owned(),
+    };
+    let (unsigned_status, unsigned_allowed) = match map.get("unsigned_response") {
+        Some(node) => {
+            let mut u = yaml::map(file, node, "`unsigned_response`")?;
+            let status =
+                yaml::string_list(file, u.req("status", "`unsigned_response`")?, "`status`")?;
+            let allowed =
+                yaml::string_list(file, u.req("allowed", "`unsigned_response`")?, "`allowed`")?;
+            if status.is_empty() || allowed.is_empty() {
+                return Err(SpecError::new(
+                    u.loc(),
+                    "`unsigned_response` needs a non-empty `status` path and `allowed` list",
+                ));
+            }
+            u.deny_unknown("`unsigned_response`")?;
+            (
+                status.into_iter().map(|(s, _)| s).collect(),
+                allowed.into_iter().map(|(s, _)| s).collect(),
+            )
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let notification_tolerance_seconds = map
+        .opt_u64("notification_tolerance_seconds")?
+        .unwrap_or(300);
+    map.deny_unknown("`signature`")?;
+    Ok(Signature::HeaderRsa {
+        digest,
+        key_version,
+        request_time_format,
+        unsigned_status,
+        unsigned_allowed,
+        notification_tolerance_seconds,
     })
 }
 
@@ -463,18 +577,56 @@ impl<'a> Ctx<'a> {
                     }
                     parsed.push((value, variant, desc));
                 }
+                let outcome = match map.get("outcome") {
+                    Some(node) => {
+                        let m = yaml::map(file, node, "`outcome`")?;
+                        let mut out = Vec::new();
+                        for (k, v) in m.entries() {
+                            let label = yaml::string(file, v, "an outcome")?;
+                            if !["success", "failure", "unknown"].contains(&label.as_str()) {
+                                return Err(SpecError::new(
+                                    loc(file, v.span()),
+                                    format!(
+                                        "outcome `{label}` must be success, failure or unknown"
+                                    ),
+                                ));
+                            }
+                            if !parsed.iter().any(|(w, _, _)| w == k.as_str()) {
+                                return Err(SpecError::new(
+                                    loc(file, k.span()),
+                                    format!(
+                                        "outcome names `{}`, which is not a value of enum `{name}`",
+                                        k.as_str()
+                                    ),
+                                ));
+                            }
+                            out.push((k.as_str().to_owned(), label));
+                        }
+                        Some(out)
+                    }
+                    None => None,
+                };
                 TypeDef::Enum {
                     name: name.to_owned(),
                     description,
                     open,
                     values: parsed,
+                    outcome,
                 }
             }
-            (None, Some(fields)) => TypeDef::Object {
-                name: name.to_owned(),
-                description,
-                fields: self.parse_fields(fields, None, &what)?,
-            },
+            (None, Some(fields)) => {
+                let fields = self.parse_fields(fields, None, &what)?;
+                let rules = match map.get("rules") {
+                    Some(node) => self.parse_rules(node, &fields, &what)?,
+                    None => Vec::new(),
+                };
+                TypeDef::Object {
+                    name: name.to_owned(),
+                    description,
+                    fields,
+                    rules,
+                }
+            }
             (Some(_), Some(_)) => {
                 return Err(SpecError::new(
                     map.loc(),
@@ -597,6 +749,7 @@ impl<'a> Ctx<'a> {
         let mut description = map.opt_str("description")?;
         let mut doubt = map.opt_str("doubt")?;
         let format = map.opt_str("format")?;
+        let currency_field = map.opt_str("currency_field")?;
         let source = match map.get("source") {
             None => ValueSource::Caller,
             Some(n) => match yaml::string(file, n, "`source`")?.as_str() {
@@ -622,6 +775,18 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
+        let ty = match ty {
+            FieldType::MinorUnits { .. } => FieldType::MinorUnits { currency_field },
+            other => {
+                if currency_field.is_some() {
+                    return Err(SpecError::new(
+                        map.loc(),
+                        format!("`currency_field` only applies to `type: minor_units` ({what})"),
+                    ));
+                }
+                other
+            }
+        };
         if max_length.is_some() && !matches!(ty, FieldType::String | FieldType::Url) {
             return Err(SpecError::new(
                 map.loc(),
@@ -642,7 +807,7 @@ impl<'a> Ctx<'a> {
                 ));
             }
         }
-        if !matches!(ty, FieldType::Array(_)) && items.is_some() {
+        if !matches!(ty, FieldType::Array(_) | FieldType::StringArray) && items.is_some() {
             return Err(SpecError::new(
                 map.loc(),
                 format!("`items` only applies to `type: array` ({what})"),
@@ -695,9 +860,14 @@ impl<'a> Ctx<'a> {
             "date" => FieldType::Date,
             "decimal" => FieldType::Decimal,
             "json" => FieldType::Json,
+            "boolean" => FieldType::Boolean,
+            "currency" => FieldType::Currency,
+            "minor_units" => FieldType::MinorUnits { currency_field: None },
+            "datetime" => FieldType::DateTime,
+            "array" if items == Some("string") => FieldType::StringArray,
             "array" => {
                 let item = items.ok_or_else(|| {
-                    SpecError::new(at.clone(), format!("`type: array` needs `items: <object type>` ({what})"))
+                    SpecError::new(at.clone(), format!("`type: array` needs `items: <object type>` or `items: string` ({what})"))
                 })?;
                 match self.type_kinds.get(item) {
                     Some(false) => FieldType::Array(item.to_owned()),
@@ -733,10 +903,10 @@ impl<'a> Ctx<'a> {
         hosts: &[Host],
     ) -> Result<Operation, SpecError> {
         let file = self.file;
-        if !wire_name_ok(wire) || wire.to_snake_case() != wire {
+        if !wire_name_ok(wire) || wire.starts_with('_') {
             return Err(SpecError::new(
                 at.clone(),
-                format!("operation name `{wire}` must be snake_case"),
+                format!("operation name `{wire}` must be an identifier (snake_case or camelCase)"),
             ));
         }
         let what = format!("operation `{wire}`");
@@ -760,79 +930,78 @@ impl<'a> Ctx<'a> {
         let doubt = map.opt_str("doubt")?;
         let creates = map.opt_bool("creates")?.unwrap_or(false);
 
+        let camel = wire.to_upper_camel_case();
         let req_node = map.req("request", &what)?;
         let mut req = yaml::map(file, req_node, &format!("request of {what}"))?;
-        let mut request = self.parse_fields(
-            req.req("fields", &format!("request of {what}"))?,
-            Some(shared),
-            &what,
-        )?;
-        for field in &request {
-            if let Some(c) = common.iter().find(|c| c.wire == field.wire) {
-                return Err(SpecError::new(
-                    at.clone(),
-                    format!("{what} redefines common parameter `{}`", c.wire),
-                ));
-            }
-        }
-        let mut rules = Vec::new();
-        if let Some(rules_node) = req.get("rules") {
-            let Node::Sequence(seq) = rules_node else {
-                return Err(SpecError::new(
-                    loc(file, rules_node.span()),
-                    "`rules` must be a list",
-                ));
-            };
-            for rule in seq.iter() {
-                let mut r = yaml::map(file, rule, "a rule")?;
-                let group_node =
-                    r.req("at_least_one_of", "a rule (known rules: at_least_one_of)")?;
-                let group = yaml::string_list(file, group_node, "`at_least_one_of`")?;
-                if group.len() < 2 {
-                    return Err(SpecError::new(
-                        loc(file, group_node.span()),
-                        "`at_least_one_of` needs at least two fields",
-                    ));
-                }
-                for (name, name_loc) in &group {
-                    match request.iter().find(|f| &f.wire == name) {
-                        None => {
-                            return Err(SpecError::new(
-                                name_loc.clone(),
-                                format!(
-                                    "rule names `{name}`, which is not a request field of {what}"
-                                ),
-                            ))
-                        }
-                        Some(f) if f.required => {
-                            return Err(SpecError::new(
-                                name_loc.clone(),
-                                format!("rule names `{name}`, which is already required"),
-                            ))
-                        }
-                        Some(_) => {}
+        let (mut request, rules, request_type) = match self.transport {
+            Transport::FormJson => {
+                let mut request = self.parse_fields(
+                    req.req("fields", &format!("request of {what}"))?,
+                    Some(shared),
+                    &what,
+                )?;
+                for field in &request {
+                    if let Some(c) = common.iter().find(|c| c.wire == field.wire) {
+                        return Err(SpecError::new(
+                            at.clone(),
+                            format!("{what} redefines common parameter `{}`", c.wire),
+                        ));
+                    }
+                    if matches!(
+                        field.ty,
+                        FieldType::Json
+                            | FieldType::Object(_)
+                            | FieldType::Array(_)
+                            | FieldType::StringArray
+                            | FieldType::Boolean
+                            | FieldType::MinorUnits { .. }
+                    ) {
+                        return Err(SpecError::new(
+                            at.clone(),
+                            format!(
+                                "request field `{}` of {what}: the form transport only carries scalar parameters",
+                                field.wire
+                            ),
+                        ));
                     }
                 }
-                let doubt = r.opt_str("doubt")?;
-                r.deny_unknown("a rule")?;
-                rules.push(Rule::AtLeastOneOf {
-                    fields: group.into_iter().map(|(n, _)| n).collect(),
-                    doubt,
-                });
+                let rules = match req.get("rules") {
+                    Some(node) => self.parse_rules(node, &request, &what)?,
+                    None => Vec::new(),
+                };
+                request.sort_by(|a, b| a.wire.as_bytes().cmp(b.wire.as_bytes()));
+                (request, rules, None)
             }
-        }
+            Transport::Json { .. } => {
+                let name = self.data_type(
+                    &mut req,
+                    &format!("{camel}Request"),
+                    &format!("request of {what}"),
+                )?;
+                (Vec::new(), Vec::new(), Some(name))
+            }
+        };
         req.deny_unknown(&format!("request of {what}"))?;
-        request.sort_by(|a, b| a.wire.as_bytes().cmp(b.wire.as_bytes()));
+        request.shrink_to_fit();
 
-        let camel = wire.to_upper_camel_case();
         let resp_node = map.req("response", &what)?;
         let mut resp = yaml::map(file, resp_node, &format!("response of {what}"))?;
+        let inline_suffix = match self.transport {
+            Transport::FormJson => "Data",
+            Transport::Json { .. } => "Response",
+        };
         let response_type = self.data_type(
             &mut resp,
-            &format!("{camel}Data"),
+            &format!("{camel}{inline_suffix}"),
             &format!("response of {what}"),
         )?;
         let signed_fields = match resp.get("signed_fields") {
+            Some(node) if !matches!(self.transport, Transport::FormJson) => {
+                return Err(SpecError::new(
+                    loc(file, node.span()),
+                    "`signed_fields` only applies to the sorted-params scheme",
+                ))
+            }
             Some(node) => {
                 let list = yaml::string_list(file, node, "`signed_fields`")?;
                 if list.is_empty() {
@@ -861,6 +1030,7 @@ impl<'a> Ctx<'a> {
         map.deny_unknown(&what)?;
         Ok(Operation {
             wire: wire.to_owned(),
+            module: rust_field_name(wire),
             camel,
             host,
             path,
@@ -869,10 +1039,106 @@ impl<'a> Ctx<'a> {
             doubt,
             creates,
             request,
+            request_type,
             rules,
             response_type,
             signed_fields,
         })
+    }
+
+    /// A `rules:` list over `fields`.
+    fn parse_rules(
+        &self,
+        node: &Node,
+        fields: &[Field],
+        what: &str,
+    ) -> Result<Vec<Rule>, SpecError> {
+        let file = self.file;
+        let Node::Sequence(seq) = node else {
+            return Err(SpecError::new(
+                loc(file, node.span()),
+                "`rules` must be a list",
+            ));
+        };
+        let field_named = |name: &str, at: &Location| -> Result<&Field, SpecError> {
+            fields.iter().find(|f| f.wire == name).ok_or_else(|| {
+                SpecError::new(
+                    at.clone(),
+                    format!("rule names `{name}`, which is not a field of {what}"),
+                )
+            })
+        };
+        let mut rules = Vec::new();
+        for rule in seq.iter() {
+            let mut r = yaml::map(file, rule, "a rule")?;
+            let doubt = r.opt_str("doubt")?;
+            if let Some(group_node) = r.get("at_least_one_of") {
+                let group = yaml::string_list(file, group_node, "`at_least_one_of`")?;
+                if group.len() < 2 {
+                    return Err(SpecError::new(
+                        loc(file, group_node.span()),
+                        "`at_least_one_of` needs at least two fields",
+                    ));
+                }
+                for (name, name_loc) in &group {
+                    if field_named(name, name_loc)?.required {
+                        return Err(SpecError::new(
+                            name_loc.clone(),
+                            format!("rule names `{name}`, which is already required"),
+                        ));
+                    }
+                }
+                r.deny_unknown("a rule")?;
+                rules.push(Rule::AtLeastOneOf {
+                    fields: group.into_iter().map(|(n, _)| n).collect(),
+                    doubt,
+                });
+            } else if let Some(cond_node) = r.get("required_when") {
+                let mut c = yaml::map(file, cond_node, "`required_when`")?;
+                let (field, field_loc) = c.req_str("field", "`required_when`")?;
+                let (when, when_loc) = c.req_str("when", "`required_when`")?;
+                let values_node = c.req("in", "`required_when`")?;
+                let values = yaml::string_list(file, values_node, "`in`")?;
+                c.deny_unknown("`required_when`")?;
+                if field_named(&field, &field_loc)?.required {
+                    return Err(SpecError::new(
+                        field_loc,
+                        format!("rule names `{field}`, which is already required"),
+                    ));
+                }
+                let when_field = field_named(&when, &when_loc)?;
+                if values.is_empty() {
+                    return Err(SpecError::new(
+                        loc(file, values_node.span()),
+                        "`in` needs at least one value",
+                    ));
+                }
+                if let FieldType::Enum(enum_name) = &when_field.ty {
+                    let known = self.enum_values.get(enum_name.as_str());
+                    for (v, v_loc) in &values {
+                        if known.is_some_and(|k| !k.iter().any(|x| x == v)) {
+                            return Err(SpecError::new(
+                                v_loc.clone(),
+                                format!("`{v}` is not a value of enum `{enum_name}`"),
+                            ));
+                        }
+                    }
+                }
+                r.deny_unknown("a rule")?;
+                rules.push(Rule::RequiredWhen {
+                    field,
+                    when,
+                    values: values.into_iter().map(|(v, _)| v).collect(),
+                    doubt,
+                });
+            } else {
+                return Err(SpecError::new(
+                    r.loc(),
+                    "a rule needs `at_least_one_of` or `required_when`",
+                ));
+            }
+        }
+        Ok(rules)
     }
 
     /// `{type: Name}` or inline `{fields: ...}` (which becomes object type `inline_name`).
@@ -907,11 +1173,20 @@ impl<'a> Ctx<'a> {
                     ));
                 }
                 let fields = self.parse_fields(fields, None, what)?;
+                let rules = match map.get("rules") {
+                    Some(node) => self.parse_rules(node, &fields, what)?,
+                    None => Vec::new(),
+                };
                 self.type_kinds.insert(inline_name.to_owned(), false);
+                let description = match self.transport {
+                    Transport::FormJson => format!("`data` of the {what}."),
+                    Transport::Json { .. } => format!("Body of the {what}."),
+                };
                 self.inline_types.push(TypeDef::Object {
                     name: inline_name.to_owned(),
-                    description: Some(format!("`data` of the {what}.")),
+                    description: Some(description),
                     fields,
+                    rules,
                 });
                 Ok(inline_name.to_owned())
             }
@@ -989,9 +1264,22 @@ fn check_unique_rust_names(
     let _ = file;
     let mut seen = BTreeSet::new();
     let mut names: Vec<String> = types.iter().map(|t| t.name().to_owned()).collect();
+    let mut request_types = BTreeSet::new();
     for op in operations {
-        names.push(format!("{}Request", op.camel));
-        names.push(format!("{}RequestBuilder", op.camel));
+        match &op.request_type {
+            None => {
+                names.push(format!("{}Request", op.camel));
+                names.push(format!("{}RequestBuilder", op.camel));
+            }
+            Some(t) => {
+                if !request_types.insert(t.clone()) {
+                    return Err(SpecError::new(
+                        at.clone(),
+                        format!("two operations use request type `{t}`; each operation needs its own request type"),
+                    ));
+                }
+            }
+        }
     }
     for n in notifications {
         names.push(format!("{}Notification", n.camel));

@@ -11,6 +11,10 @@
 //! `generate("tests/bad_specs/<name>", text)` must return `Err(GenerateError::Spec(e))` whose
 //! display starts with `tests/bad_specs/<name>:<line>:<col>: ` and contains the given text. A case
 //! marked `# known-issue:` still fails until the generator is fixed; the report names it as such.
+//!
+//! Where an error points: at the offending key or value; for a missing key, at the first key of
+//! the mapping that lacks it; for YAML syntax errors, where the YAML scanner stops; for an anchor
+//! or tag, at the node that carries it (just after the `&anchor` / `!tag`).
 
 use std::any::Any;
 use std::fmt::Write as _;
@@ -139,7 +143,10 @@ fn check_case(display: &str, text: &str, expect: &Expectation) -> Result<(), Str
         problems.push(format!("expected location `{prefix}`"));
     }
     if !shown.contains(&expect.substring) {
-        problems.push(format!("expected the message to contain `{}`", expect.substring));
+        problems.push(format!(
+            "expected the message to contain `{}`",
+            expect.substring
+        ));
     }
     if error.location.file != display {
         problems.push(format!("location names file `{}`", error.location.file));
@@ -194,9 +201,9 @@ fn bad_specs_give_located_errors() {
         }
         match (check_case(&display, &text, &expect), &expect.known_issue) {
             (Ok(()), None) => {}
-            (Ok(()), Some(_)) => eprintln!(
-                "note: {display} passes now; remove its `# known-issue:` line"
-            ),
+            (Ok(()), Some(_)) => {
+                eprintln!("note: {display} passes now; remove its `# known-issue:` line")
+            }
             (Err(problem), None) => failures.push(format!("{display}: {problem}")),
             (Err(problem), Some(issue)) => {
                 known += 1;
@@ -283,12 +290,17 @@ fn garbage_gives_errors_not_panics() {
 
     // Binary-ish text: every byte value, decoded lossily, then a pseudo-random soup of YAML syntax.
     let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
-    inputs.push(("all bytes".into(), String::from_utf8_lossy(&bytes).into_owned()));
+    inputs.push((
+        "all bytes".into(),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    ));
     let alphabet: Vec<char> = "{}[]:,-?&*!|>'\"%@`#\n\t \\ab1_é\u{0}".chars().collect();
     let mut rng = Lcg(0x5eed);
     for i in 0..50 {
         let len = rng.below(200) + 1;
-        let soup: String = (0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect();
+        let soup: String = (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len())])
+            .collect();
         inputs.push((format!("syntax soup #{i}"), soup));
     }
 
@@ -328,45 +340,75 @@ impl Lcg {
     }
 }
 
-/// Single-character edits of the valid skeleton: whatever the result, no panic, no internal
-/// error, and any spec error is well formed.
-#[test]
-fn mutated_skeleton_never_panics() {
-    let chars: Vec<char> = VALID_SKELETON.chars().collect();
+/// Applies 1-3 random single-character edits (delete, insert, replace) to `text`.
+fn mutate(text: &str, rng: &mut Lcg) -> String {
     let replacements: Vec<char> = "{}[]:,-_ \n\tA1é#&*!'\"".chars().collect();
-    let mut rng = Lcg(42);
-    let mut failures = Vec::new();
-    let runs = 400;
-    for i in 0..runs {
-        let mut text = chars.clone();
-        let edits = rng.below(3) + 1;
-        for _ in 0..edits {
-            let at = rng.below(text.len());
-            match rng.below(3) {
-                0 => {
-                    text.remove(at);
-                }
-                1 => text.insert(at, replacements[rng.below(replacements.len())]),
-                _ => text[at] = replacements[rng.below(replacements.len())],
+    let mut chars: Vec<char> = text.chars().collect();
+    for _ in 0..rng.below(3) + 1 {
+        let at = rng.below(chars.len());
+        match rng.below(3) {
+            0 => {
+                chars.remove(at);
             }
+            1 => chars.insert(at, replacements[rng.below(replacements.len())]),
+            _ => chars[at] = replacements[rng.below(replacements.len())],
         }
-        let text: String = text.into_iter().collect();
-        let outcome = generate_no_panic("tests/mutant.yaml", &text);
-        let problem = match outcome {
+    }
+    chars.into_iter().collect()
+}
+
+/// Checks `runs` mutants of `base`: whatever the edit, no panic, no internal error, and any spec
+/// error is well formed (a mutant may also be valid).
+fn check_mutants(label: &str, base: &str, runs: usize, seed: u64) -> Vec<String> {
+    let mut rng = Lcg(seed);
+    let mut failures = Vec::new();
+    for i in 0..runs {
+        let text = mutate(base, &mut rng);
+        let problem = match generate_no_panic("tests/mutant.yaml", &text) {
             Err(panic) => Some(format!("PANICKED: {panic}")),
             Ok(Err(GenerateError::Internal(m))) => Some(format!("internal error: {m}")),
             Ok(Err(GenerateError::Spec(_))) => assert_located_error("", &text).err(),
             Ok(Ok(_)) => None,
         };
         if let Some(problem) = problem {
-            failures.push(format!("mutant #{i} {problem}\n{text}"));
+            let diff = first_changed_line(base, &text);
+            failures.push(format!(
+                "{label} mutant #{i}: {problem} (edited near: {diff})"
+            ));
         }
+    }
+    failures
+}
+
+/// The first line of `mutant` that differs from `base`, for failure messages.
+fn first_changed_line(base: &str, mutant: &str) -> String {
+    base.lines()
+        .zip(mutant.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+        .map_or_else(String::new, |(i, (_, b))| format!("line {}: `{b}`", i + 1))
+}
+
+#[test]
+fn mutated_specs_never_panic() {
+    let mut failures = check_mutants("skeleton", VALID_SKELETON, 400, 42);
+    let spec_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec");
+    let mut specs: Vec<_> = std::fs::read_dir(&spec_dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", spec_dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    for (seed, path) in (7..).zip(&specs) {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        failures.extend(check_mutants(&path.display().to_string(), &text, 300, seed));
     }
     assert!(
         failures.is_empty(),
-        "{} of {runs} mutated skeletons misbehaved:\n{}",
+        "{} mutated specs misbehaved:\n  - {}",
         failures.len(),
-        failures.join("\n----\n")
+        failures.join("\n  - ")
     );
 }
 

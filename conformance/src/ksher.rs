@@ -36,12 +36,16 @@ pub fn sign_params(
         .map(|(name, value)| param_text(name, value).map(|t| (name.clone(), t)))
         .collect::<Result<_, _>>()
         .map_err(SignFailure::BadValue)?;
-    let (request, overrides) =
-        AnyRequest::from_params(operation, texts.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+    let (request, overrides) = AnyRequest::from_params(
+        operation,
+        texts.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )?;
     let appid = overrides
         .appid
         .clone()
-        .ok_or(ParamsError::Invalid(ValidationError::Missing { field: "appid" }))?;
+        .ok_or(ParamsError::Invalid(ValidationError::Missing {
+            field: "appid",
+        }))?;
     let signer = Signer::new(appid, key.clone());
     let common = overrides.apply(signer.common_params());
     Ok(signer.sign_any(&request, common)?)

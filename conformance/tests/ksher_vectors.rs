@@ -27,13 +27,25 @@ fn key_text(rel: &str) -> String {
 struct Report(Vec<String>);
 
 impl Report {
-    fn check(&mut self, case: &str, what: &str, got: impl PartialEq<String> + std::fmt::Debug, want: &str) {
+    fn check(
+        &mut self,
+        case: &str,
+        what: &str,
+        got: impl PartialEq<String> + std::fmt::Debug,
+        want: &str,
+    ) {
         if got != want.to_owned() {
-            self.0.push(format!("{case}: {what}: got {got:?}, want {want:?}"));
+            self.0
+                .push(format!("{case}: {what}: got {got:?}, want {want:?}"));
         }
     }
     fn finish(self, total: usize) {
-        assert!(self.0.is_empty(), "{} of {total} checks failed:\n{}", self.0.len(), self.0.join("\n"));
+        assert!(
+            self.0.is_empty(),
+            "{} of {total} checks failed:\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
     }
 }
 
@@ -53,11 +65,18 @@ fn request_signing_vectors_through_typed_api() {
             match &case.operation {
                 Some(op) => match sign_params(op, &case.params, &key) {
                     Ok(signed) => {
-                        report.check(&label, "string_to_sign", signed.form.string_to_sign.clone(), &case.string_to_sign);
+                        report.check(
+                            &label,
+                            "string_to_sign",
+                            signed.form.string_to_sign.clone(),
+                            &case.string_to_sign,
+                        );
                         report.check(&label, "sign", signed.form.sign.clone(), &case.sign);
                         // The form body carries exactly the params plus `sign`, percent-decoded back.
                         let mut sent: Vec<(String, String)> =
-                            form_urlencoded::parse(signed.form.body.as_bytes()).into_owned().collect();
+                            form_urlencoded::parse(signed.form.body.as_bytes())
+                                .into_owned()
+                                .collect();
                         let mut want: Vec<(String, String)> = case
                             .params
                             .iter()
@@ -67,15 +86,22 @@ fn request_signing_vectors_through_typed_api() {
                         sent.sort();
                         want.sort();
                         if sent != want {
-                            report.0.push(format!("{label}: form body {sent:?} != {want:?}"));
+                            report
+                                .0
+                                .push(format!("{label}: form body {sent:?} != {want:?}"));
                         }
                     }
-                    Err(e) => report.0.push(format!("{label}: typed request rejected: {e}")),
+                    Err(e) => report
+                        .0
+                        .push(format!("{label}: typed request rejected: {e}")),
                 },
                 None => {
                     // Rule vector: not a request of one operation, so the generic rule applies.
-                    let texts: Vec<(String, String)> =
-                        case.params.iter().map(|(k, v)| (k.clone(), param_text(k, v).unwrap())).collect();
+                    let texts: Vec<(String, String)> = case
+                        .params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), param_text(k, v).unwrap()))
+                        .collect();
                     let s = string_to_sign(texts.iter().map(|(k, v)| (k.as_str(), v.as_str())));
                     report.check(&label, "string_to_sign", s.clone(), &case.string_to_sign);
                     let sig = key.sign(DigestAlgorithm::Md5, s.as_bytes()).expect("sign");
@@ -113,14 +139,20 @@ fn response_verification_vectors_through_typed_api() {
                 }
             }
             let raw = verify_body(&case.operation, case.body.as_bytes(), &key);
-            let typed = payspec_ksher::Verifier::new(key.clone()).verify_any(&case.operation, case.body.as_bytes());
+            let typed = payspec_ksher::Verifier::new(key.clone())
+                .verify_any(&case.operation, case.body.as_bytes());
             match (case.expect, &raw, &typed) {
                 (Expect::Accept, Ok(_), Ok(_)) | (Expect::Reject, Err(_), Err(_)) => {}
                 _ => report.0.push(format!(
                     "{label}: expected {:?}, raw verification {:?}, typed {:?}",
                     case.expect,
-                    raw.as_ref().map(|_| "accepted").map_err(ToString::to_string),
-                    typed.as_ref().map(|_| "accepted").map_err(ToString::to_string),
+                    raw.as_ref()
+                        .map(|_| "accepted")
+                        .map_err(ToString::to_string),
+                    typed
+                        .as_ref()
+                        .map(|_| "accepted")
+                        .map_err(ToString::to_string),
                 )),
             }
         }
@@ -171,8 +203,18 @@ fn vectors_through_cli() {
             continue;
         }
         let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
-        report.check(&case.id, "string_to_sign", out["string_to_sign"].as_str().unwrap_or("").to_owned(), &case.string_to_sign);
-        report.check(&case.id, "sign", out["sign"].as_str().unwrap_or("").to_owned(), &case.sign);
+        report.check(
+            &case.id,
+            "string_to_sign",
+            out["string_to_sign"].as_str().unwrap_or("").to_owned(),
+            &case.string_to_sign,
+        );
+        report.check(
+            &case.id,
+            "sign",
+            out["sign"].as_str().unwrap_or("").to_owned(),
+            &case.sign,
+        );
     }
     let verification: VectorFile<KsherVerificationCase> = load("ksher/response-verification.json");
     for case in &verification.cases {
@@ -195,7 +237,10 @@ fn vectors_through_cli() {
             Expect::Reject => code == 1 && stdout.starts_with("invalid: "),
         };
         if !ok {
-            report.0.push(format!("{}: expected {:?}, exit {code}, stdout {stdout:?}", case.id, case.expect));
+            report.0.push(format!(
+                "{}: expected {:?}, exit {code}, stdout {stdout:?}",
+                case.id, case.expect
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -210,36 +255,93 @@ fn cli_rejects_bad_input_naming_the_parameter() {
     let key = path_str(&vectors_dir().join("keys/ksher-merchant-1024.pkcs1.pem"));
     let base = r#""appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay""#;
     let cases: &[(&str, &str, &str)] = &[
-        ("native_pay", &format!("{{{base},\"bogus\":\"x\"}}"), "bogus"),
-        ("native_pay", r#"{"appid":"mch1","total_fee":100,"fee_type":"THB","channel":"promptpay"}"#, "mch_order_no"),
-        ("native_pay", &format!("{{{base},\"notify_url\":\"not a url\"}}"), "notify_url"),
-        ("native_pay", &format!("{{{base},\"mch_order_no\":\"{}\"}}", "x".repeat(33)), "mch_order_no"),
-        ("native_pay", r#"{"appid":"mch1","mch_order_no":"A1","total_fee":"1.5","fee_type":"THB","channel":"promptpay"}"#, "total_fee"),
+        (
+            "native_pay",
+            &format!("{{{base},\"bogus\":\"x\"}}"),
+            "bogus",
+        ),
+        (
+            "native_pay",
+            r#"{"appid":"mch1","total_fee":100,"fee_type":"THB","channel":"promptpay"}"#,
+            "mch_order_no",
+        ),
+        (
+            "native_pay",
+            &format!("{{{base},\"notify_url\":\"not a url\"}}"),
+            "notify_url",
+        ),
+        (
+            "native_pay",
+            &format!("{{{base},\"mch_order_no\":\"{}\"}}", "x".repeat(33)),
+            "mch_order_no",
+        ),
+        (
+            "native_pay",
+            r#"{"appid":"mch1","mch_order_no":"A1","total_fee":"1.5","fee_type":"THB","channel":"promptpay"}"#,
+            "total_fee",
+        ),
         ("order_query", r#"{"appid":"mch1"}"#, "mch_order_no"),
-        ("gateway_pay", r#"{"appid":"mch1","mch_order_no":"A","total_fee":1,"fee_type":"THB","channel_list":"card","mch_code":"A","mch_redirect_url":"https://a.example","mch_redirect_url_fail":"https://a.example","product_name":"p","refer_url":"https://a.example","device":"TV"}"#, "device"),
+        (
+            "gateway_pay",
+            r#"{"appid":"mch1","mch_order_no":"A","total_fee":1,"fee_type":"THB","channel_list":"card","mch_code":"A","mch_redirect_url":"https://a.example","mch_redirect_url_fail":"https://a.example","product_name":"p","refer_url":"https://a.example","device":"TV"}"#,
+            "device",
+        ),
         ("no_such_op", r#"{"appid":"mch1"}"#, "no_such_op"),
-        ("native_pay", r#"{"appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay","attach":{"x":1}}"#, "attach"),
+        (
+            "native_pay",
+            r#"{"appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay","attach":{"x":1}}"#,
+            "attach",
+        ),
     ];
     let mut report = Report::default();
     for (i, (op, params, name)) in cases.iter().enumerate() {
         let file = dir.join(format!("{i}.json"));
         std::fs::write(&file, params).unwrap();
-        let (code, stdout, stderr) =
-            payspec(&["ksher", "sign", "--operation", op, "--params", &path_str(&file), "--key", &key]);
+        let (code, stdout, stderr) = payspec(&[
+            "ksher",
+            "sign",
+            "--operation",
+            op,
+            "--params",
+            &path_str(&file),
+            "--key",
+            &key,
+        ]);
         let lines = stderr.lines().count();
         if code != 2 || !stderr.contains(name) || lines != 1 || !stdout.is_empty() {
-            report.0.push(format!("case {i} ({op}, {name}): exit {code}, {lines} stderr lines: {stderr:?}"));
+            report.0.push(format!(
+                "case {i} ({op}, {name}): exit {code}, {lines} stderr lines: {stderr:?}"
+            ));
         }
     }
     // Unreadable inputs.
-    let (code, _, stderr) = payspec(&["ksher", "verify", "--operation", "quick_pay", "--body", "/nonexistent/body"]);
+    let (code, _, stderr) = payspec(&[
+        "ksher",
+        "verify",
+        "--operation",
+        "quick_pay",
+        "--body",
+        "/nonexistent/body",
+    ]);
     if code != 2 || !stderr.contains("cannot read body") {
-        report.0.push(format!("missing body file: exit {code}, {stderr:?}"));
+        report
+            .0
+            .push(format!("missing body file: exit {code}, {stderr:?}"));
     }
-    let (code, _, stderr) =
-        payspec(&["ksher", "sign", "--operation", "quick_pay", "--params", "/nonexistent.json", "--key", &key]);
+    let (code, _, stderr) = payspec(&[
+        "ksher",
+        "sign",
+        "--operation",
+        "quick_pay",
+        "--params",
+        "/nonexistent.json",
+        "--key",
+        &key,
+    ]);
     if code != 2 || !stderr.contains("cannot read params file") {
-        report.0.push(format!("missing params file: exit {code}, {stderr:?}"));
+        report
+            .0
+            .push(format!("missing params file: exit {code}, {stderr:?}"));
     }
     let _ = std::fs::remove_dir_all(&dir);
     report.finish(cases.len() + 2);

@@ -1100,3 +1100,91 @@ mod tests {
         );
     }
 }
+
+/// How far a verified JSON message can be trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// The gateway's signature over the exact body verified.
+    Signed,
+    /// An unsigned response the rules accept only because its status (`status`) is a failure or
+    /// unknown one: treat it as "failed" or "inquire", never as success data.
+    UnsignedNonSuccess {
+        /// The status value found (e.g. `F` or `U`).
+        status: String,
+    },
+}
+
+/// A verified JSON response or notification, typed.
+#[derive(Clone, Debug)]
+pub struct JsonMessage<T> {
+    /// The typed body.
+    pub data: T,
+    /// Whether the body was signed.
+    pub trust: Trust,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+}
+
+/// Why a JSON response or notification was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JsonMessageError {
+    /// Headers or signature rejected.
+    #[error(transparent)]
+    Verify(#[from] HeaderVerifyError),
+    /// The message verified but its body does not have the spec's shape.
+    #[error("verified body of `{operation}` does not match its spec: {message}")]
+    Decode {
+        /// Operation or notification name.
+        operation: String,
+        /// serde's message.
+        message: String,
+    },
+}
+
+fn decode<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    operation: &str,
+) -> Result<T, JsonMessageError> {
+    serde_json::from_slice(body).map_err(|e| JsonMessageError::Decode {
+        operation: operation.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// [`verify_response`], then parses the body into `T`.
+pub fn verify_typed_response<T: serde::de::DeserializeOwned>(
+    check: &ResponseCheck<'_>,
+    keys: &[PublicKey],
+    operation: &str,
+) -> Result<Verified<JsonMessage<T>>, JsonMessageError> {
+    verify_response(check, keys)?.try_map(|verdict| {
+        let (trust, body) = match verdict {
+            ResponseVerdict::Signed(m) => (Trust::Signed, m.body),
+            ResponseVerdict::UnsignedNonSuccess(u) => {
+                (Trust::UnsignedNonSuccess { status: u.status }, u.body)
+            }
+        };
+        Ok(JsonMessage {
+            data: decode(&body, operation)?,
+            trust,
+            body,
+        })
+    })
+}
+
+/// [`verify_notification`], then parses the body into `T`.
+pub fn verify_typed_notification<T: serde::de::DeserializeOwned>(
+    check: &NotificationCheck<'_>,
+    keys: &[PublicKey],
+    now: OffsetDateTime,
+    tolerance: time::Duration,
+    name: &str,
+) -> Result<Verified<JsonMessage<T>>, JsonMessageError> {
+    verify_notification(check, keys, now, tolerance)?.try_map(|m| {
+        Ok(JsonMessage {
+            data: decode(&m.body, name)?,
+            trust: Trust::Signed,
+            body: m.body,
+        })
+    })
+}

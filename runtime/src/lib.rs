@@ -10,7 +10,9 @@
 pub mod clock;
 pub mod crypto;
 pub mod header_signature;
+pub mod json;
 pub mod lenient;
+pub mod money;
 pub mod sorted_params;
 pub mod validate;
 mod verified;
@@ -20,9 +22,24 @@ pub use crypto::{Backend, DigestAlgorithm, KeyError, PrivateKey, PublicKey, Sign
 pub use validate::ValidationError;
 pub use verified::Verified;
 
+/// The date-time crate used for clocks and notification windows.
+pub use time;
+
 /// Re-exports used by generated code, so generated crates need no direct dependency on them.
 #[doc(hidden)]
 pub mod __private {
     pub use serde;
     pub use serde_json;
+}
+
+/// How a gateway status value should be read by business logic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Final success.
+    Success,
+    /// Final failure.
+    Failure,
+    /// Not known yet (in process, or the call may or may not have succeeded): query again, or
+    /// retry idempotently. Never treat this as a failure.
+    Unknown,
 }

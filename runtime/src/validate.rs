@@ -6,14 +6,14 @@ pub enum ValidationError {
     /// A required parameter was not set.
     #[error("missing required parameter `{field}`")]
     Missing {
-        /// Wire name of the parameter.
-        field: &'static str,
+        /// Wire name (or dotted path) of the parameter.
+        field: String,
     },
     /// A value is longer than the spec allows.
     #[error("parameter `{field}` is {actual} characters long, at most {max} allowed")]
     TooLong {
-        /// Wire name of the parameter.
-        field: &'static str,
+        /// Wire name (or dotted path) of the parameter.
+        field: String,
         /// Maximum length in characters.
         max: usize,
         /// Actual length in characters.
@@ -22,8 +22,8 @@ pub enum ValidationError {
     /// A closed set of values does not contain the value.
     #[error("parameter `{field}` has value {value:?}, allowed: {}", allowed.join(", "))]
     NotAllowed {
-        /// Wire name of the parameter.
-        field: &'static str,
+        /// Wire name (or dotted path) of the parameter.
+        field: String,
         /// The rejected value.
         value: String,
         /// The values the spec allows.
@@ -32,8 +32,16 @@ pub enum ValidationError {
     /// None of a group of which at least one is required was set.
     #[error("at least one of {} is required", fields.join(", "))]
     AtLeastOneOf {
-        /// Wire names of the group.
-        fields: &'static [&'static str],
+        /// Wire names (or dotted paths) of the group.
+        fields: Vec<String>,
+    },
+    /// A parameter required because of another one's value is missing.
+    #[error("missing parameter `{field}`, required when {condition}")]
+    RequiredWhen {
+        /// Wire name (or dotted path) of the missing parameter.
+        field: String,
+        /// The condition, e.g. "`terminalType` is APP or WAP".
+        condition: String,
     },
     /// A value does not have the parameter's type (e.g. an amount that is not a positive integer).
     #[error("parameter `{field}` is invalid: {reason}")]
@@ -59,8 +67,9 @@ impl ValidationError {
         match self {
             ValidationError::Missing { field }
             | ValidationError::TooLong { field, .. }
-            | ValidationError::NotAllowed { field, .. } => field,
-            ValidationError::AtLeastOneOf { fields } => fields.first().copied().unwrap_or(""),
+            | ValidationError::NotAllowed { field, .. }
+            | ValidationError::RequiredWhen { field, .. } => field,
+            ValidationError::AtLeastOneOf { fields } => fields.first().map_or("", String::as_str),
             ValidationError::Invalid { field, .. } => field,
             ValidationError::Unknown { name, .. } => name,
         }
@@ -68,26 +77,69 @@ impl ValidationError {
 }
 
 /// `Err(Missing)` if a required value is absent.
-pub fn required<T>(field: &'static str, value: Option<T>) -> Result<T, ValidationError> {
-    value.ok_or(ValidationError::Missing { field })
+pub fn required<T>(field: &str, value: Option<T>) -> Result<T, ValidationError> {
+    value.ok_or_else(|| ValidationError::Missing {
+        field: field.to_owned(),
+    })
+}
+
+/// `Err(Missing)` if a required value of an object is absent (checks presence only).
+pub fn present<T>(field: &str, value: &Option<T>) -> Result<(), ValidationError> {
+    if value.is_some() {
+        Ok(())
+    } else {
+        Err(ValidationError::Missing {
+            field: field.to_owned(),
+        })
+    }
+}
+
+/// `Err(RequiredWhen)` if `value` is absent while the condition holds.
+pub fn required_when<T>(
+    field: &str,
+    value: &Option<T>,
+    condition_holds: bool,
+    condition: &str,
+) -> Result<(), ValidationError> {
+    if condition_holds && value.is_none() {
+        Err(ValidationError::RequiredWhen {
+            field: field.to_owned(),
+            condition: condition.to_owned(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// `prefix.name`, or `name` at the top level: the path of a nested field in errors.
+pub fn path(prefix: &str, name: &'static str) -> std::borrow::Cow<'static, str> {
+    if prefix.is_empty() {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(format!("{prefix}.{name}"))
+    }
 }
 
 /// Checks a maximum length in Unicode scalar values.
-pub fn max_len(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
     // Byte length bounds the char count from above, so most values skip the count.
     if value.len() <= max {
         return Ok(());
     }
     let actual = value.chars().count();
     if actual > max {
-        return Err(ValidationError::TooLong { field, max, actual });
+        return Err(ValidationError::TooLong {
+            field: field.to_owned(),
+            max,
+            actual,
+        });
     }
     Ok(())
 }
 
 /// Checks membership of a closed value set.
 pub fn one_of(
-    field: &'static str,
+    field: &str,
     value: &str,
     allowed: &'static [&'static str],
 ) -> Result<(), ValidationError> {
@@ -95,7 +147,7 @@ pub fn one_of(
         Ok(())
     } else {
         Err(ValidationError::NotAllowed {
-            field,
+            field: field.to_owned(),
             value: value.to_owned(),
             allowed,
         })
@@ -104,13 +156,19 @@ pub fn one_of(
 
 /// `Err(AtLeastOneOf)` unless at least one member of the group is set.
 pub fn at_least_one(
-    fields: &'static [&'static str],
+    prefix: &str,
+    fields: &[&'static str],
     present: &[bool],
 ) -> Result<(), ValidationError> {
     if present.iter().any(|p| *p) {
         Ok(())
     } else {
-        Err(ValidationError::AtLeastOneOf { fields })
+        Err(ValidationError::AtLeastOneOf {
+            fields: fields
+                .iter()
+                .map(|f| path(prefix, f).into_owned())
+                .collect(),
+        })
     }
 }
 
@@ -127,7 +185,7 @@ pub fn parse_amount(field: &str, text: &str) -> Result<u64, ValidationError> {
 }
 
 /// Checks that an amount in minor units is positive.
-pub fn positive_amount(field: &'static str, value: u64) -> Result<(), ValidationError> {
+pub fn positive_amount(field: &str, value: u64) -> Result<(), ValidationError> {
     if value == 0 {
         Err(ValidationError::Invalid {
             field: field.to_owned(),
@@ -154,7 +212,7 @@ pub fn parse_integer(field: &str, text: &str) -> Result<u64, ValidationError> {
 
 /// Checks an integer against inclusive bounds.
 pub fn int_range(
-    field: &'static str,
+    field: &str,
     value: u64,
     min: Option<u64>,
     max: Option<u64>,
@@ -176,9 +234,25 @@ pub fn int_range(
     Ok(())
 }
 
+/// Checks a signed integer against inclusive non-negative bounds.
+pub fn int_range_signed(
+    field: &str,
+    value: i64,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Result<(), ValidationError> {
+    match u64::try_from(value) {
+        Ok(v) => int_range(field, v, min, max),
+        Err(_) => Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value} is negative"),
+        }),
+    }
+}
+
 /// Checks that a URL parameter is an absolute http(s) URL without control characters. Anything
 /// else (spaces, `%`, non-ASCII) is left to the gateway: signatures cover the text as it is.
-pub fn url(field: &'static str, value: &str) -> Result<(), ValidationError> {
+pub fn url(field: &str, value: &str) -> Result<(), ValidationError> {
     let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
     let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
         && value.len() > "http://".len()
@@ -194,13 +268,35 @@ pub fn url(field: &'static str, value: &str) -> Result<(), ValidationError> {
 }
 
 /// Checks a calendar date written `YYYY-MM-DD`.
-pub fn date(field: &'static str, value: &str) -> Result<(), ValidationError> {
+pub fn date(field: &str, value: &str) -> Result<(), ValidationError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(value, &format)
         .map(|_| ())
         .map_err(|_| ValidationError::Invalid {
             field: field.to_owned(),
             reason: format!("{value:?} is not a date YYYY-MM-DD"),
+        })
+}
+
+/// Checks an ISO 4217 alphabetic currency code (three uppercase ASCII letters).
+pub fn currency(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value:?} is not an ISO 4217 currency code such as USD"),
+        })
+    }
+}
+
+/// Checks an ISO 8601 / RFC 3339 date-time with an offset, e.g. `2024-01-01T12:00:00+08:00`.
+pub fn datetime(field: &str, value: &str) -> Result<(), ValidationError> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map(|_| ())
+        .map_err(|_| ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{value:?} is not an ISO 8601 date-time with offset"),
         })
 }
 
@@ -228,10 +324,34 @@ mod tests {
             one_of("lang", "fr", &["en", "th"]),
             Some("parameter `lang` has value \"fr\", allowed: en, th"),
         );
-        check(at_least_one(&["a", "b"], &[false, true]), None);
+        check(at_least_one("", &["a", "b"], &[false, true]), None);
         check(
-            at_least_one(&["a", "b"], &[false, false]),
+            at_least_one("", &["a", "b"], &[false, false]),
             Some("at least one of a, b is required"),
+        );
+        check(
+            at_least_one("order", &["a", "b"], &[false, false]),
+            Some("at least one of order.a, order.b is required"),
+        );
+        check(
+            required_when(
+                "env.osType",
+                &None::<u8>,
+                true,
+                "`env.terminalType` is APP or WAP",
+            ),
+            Some("missing parameter `env.osType`, required when `env.terminalType` is APP or WAP"),
+        );
+        check(required_when("x", &None::<u8>, false, "c"), None);
+        check(currency("c", "USD"), None);
+        check(
+            currency("c", "usd"),
+            Some("parameter `c` is invalid: \"usd\" is not an ISO 4217 currency code such as USD"),
+        );
+        check(datetime("t", "2024-01-01T12:00:00+08:00"), None);
+        check(
+            datetime("t", "2024-01-01 12:00"),
+            Some("parameter `t` is invalid: \"2024-01-01 12:00\" is not an ISO 8601 date-time with offset"),
         );
         check(url("u", "https://x.example/a?b=c"), None);
         check(

@@ -11,7 +11,11 @@ use payspec_conformance::ksher;
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
 
 #[derive(Parser)]
-#[command(name = "payspec", version, about = "Sign and verify payment-gateway messages (Ksher, Alipay+)")]
+#[command(
+    name = "payspec",
+    version,
+    about = "Sign and verify payment-gateway messages (Ksher, Alipay+)"
+)]
 struct Cli {
     /// RSA implementation to use.
     #[arg(long, global = true, value_enum, default_value_t = BackendArg::Default)]
@@ -95,12 +99,18 @@ fn backend(arg: BackendArg) -> Result<Backend, Failure> {
             .iter()
             .copied()
             .find(|b| b.name() == "rustcrypto")
-            .ok_or_else(|| Failure(2, "this build has no rustcrypto backend (feature `rustcrypto`)".into())),
+            .ok_or_else(|| {
+                Failure(
+                    2,
+                    "this build has no rustcrypto backend (feature `rustcrypto`)".into(),
+                )
+            }),
     }
 }
 
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure(2, format!("cannot read {what} {}: {e}", path.display())))
+    std::fs::read(path)
+        .map_err(|e| Failure(2, format!("cannot read {what} {}: {e}", path.display())))
 }
 
 fn read_text(path: &Path, what: &str) -> Result<String, Failure> {
@@ -121,12 +131,22 @@ fn public_key(path: &Path, backend: Backend) -> Result<PublicKey, Failure> {
 fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
     let backend = backend(backend_arg)?;
     match cmd {
-        KsherCmd::Sign { operation, params, key } => {
+        KsherCmd::Sign {
+            operation,
+            params,
+            key,
+        } => {
             let text = read_text(&params, "params file")?;
             let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
-                .map_err(|e| Failure(2, format!("params file {} is not a JSON object: {e}", params.display())))?;
+                .map_err(|e| {
+                    Failure(
+                        2,
+                        format!("params file {} is not a JSON object: {e}", params.display()),
+                    )
+                })?;
             let key = private_key(&key, backend)?;
-            let signed = ksher::sign_params(&operation, &params, &key).map_err(|e| Failure(2, e.to_string()))?;
+            let signed = ksher::sign_params(&operation, &params, &key)
+                .map_err(|e| Failure(2, e.to_string()))?;
             let out = serde_json::json!({
                 "string_to_sign": signed.form.string_to_sign,
                 "sign": signed.form.sign,
@@ -135,9 +155,16 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
             println!("{out}");
             Ok(())
         }
-        KsherCmd::Verify { operation, body, public_key: key } => {
+        KsherCmd::Verify {
+            operation,
+            body,
+            public_key: key,
+        } => {
             if payspec_ksher::signed_fields(&operation).is_none() {
-                return Err(Failure(2, format!("unknown operation or notification `{operation}`")));
+                return Err(Failure(
+                    2,
+                    format!("unknown operation or notification `{operation}`"),
+                ));
             }
             let body = read(&body, "body")?;
             let key = match key {

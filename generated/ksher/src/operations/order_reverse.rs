@@ -46,6 +46,7 @@ impl OrderReverseRequest {
             payspec_runtime::validate::max_len("mch_order_no", v, 32usize)?;
         }
         payspec_runtime::validate::at_least_one(
+            "",
             &["mch_order_no", "ksher_order_no", "channel_order_no"],
             &[
                 self.mch_order_no.is_some(),

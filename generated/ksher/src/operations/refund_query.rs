@@ -69,6 +69,7 @@ impl RefundQueryRequest {
             payspec_runtime::validate::positive_amount("total_fee", *v)?;
         }
         payspec_runtime::validate::at_least_one(
+            "",
             &["mch_order_no", "ksher_order_no", "channel_order_no"],
             &[
                 self.mch_order_no.is_some(),

@@ -85,6 +85,7 @@ impl WebPayRequest {
             payspec_runtime::validate::positive_amount("total_fee", *v)?;
         }
         payspec_runtime::validate::at_least_one(
+            "",
             &["total_fee", "local_total_fee"],
             &[self.total_fee.is_some(), self.local_total_fee.is_some()],
         )?;

@@ -1,0 +1,133 @@
+//! Serialization helpers for JSON transports whose scalars travel as strings (`"100"`, `"true"`).
+
+use serde::de::{Deserialize, Deserializer, Error};
+use serde::Serializer;
+use serde_json::value::RawValue;
+
+/// Writes an optional integer as a JSON string (`Some(100)` → `"100"`).
+pub fn u64_as_string<S: Serializer>(value: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes an optional signed integer as a JSON string.
+pub fn i64_as_string<S: Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// Writes an optional boolean as a JSON string (`"true"` / `"false"`).
+pub fn bool_as_string<S: Serializer>(value: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(true) => s.serialize_str("true"),
+        Some(false) => s.serialize_str("false"),
+        None => s.serialize_none(),
+    }
+}
+
+/// Reads a boolean given as `true`/`false` or as the strings `"true"`/`"false"`; `null` and `""`
+/// read as absent.
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let Some(raw) = Option::<Box<RawValue>>::deserialize(d)? else {
+        return Ok(None);
+    };
+    match raw.get() {
+        "true" | "\"true\"" => Ok(Some(true)),
+        "false" | "\"false\"" => Ok(Some(false)),
+        "null" | "\"\"" => Ok(None),
+        other => Err(D::Error::custom(format!(
+            "expected a boolean, found {other}"
+        ))),
+    }
+}
+
+/// Parses a JSON request body strictly: a member the type does not have, or a value of the wrong
+/// type, is an error naming the member's path (e.g. `order.env.terminalType`).
+pub fn from_str_strict<T: serde::de::DeserializeOwned>(
+    json: &str,
+) -> Result<T, crate::ValidationError> {
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(json);
+    let parsed: Result<T, _> =
+        serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()));
+    if let Some(first) = unknown.into_iter().next() {
+        return Err(crate::ValidationError::Invalid {
+            field: first,
+            reason: "unknown member".into(),
+        });
+    }
+    match parsed {
+        Ok(value) => Ok(value),
+        Err(_) => {
+            // Parse again to learn where it failed.
+            let mut de = serde_json::Deserializer::from_str(json);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(value) => Ok(value),
+                Err(e) => {
+                    let path = e.path().to_string();
+                    Err(crate::ValidationError::Invalid {
+                        field: if path == "." { "body".to_owned() } else { path },
+                        reason: e.into_inner().to_string(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq, Default)]
+    struct T {
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "u64_as_string",
+            deserialize_with = "crate::lenient::opt_u64"
+        )]
+        n: Option<u64>,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            serialize_with = "bool_as_string",
+            deserialize_with = "opt_bool"
+        )]
+        b: Option<bool>,
+    }
+
+    #[test]
+    fn scalars_travel_as_strings_and_parse_either_way() {
+        let t = T {
+            n: Some(100),
+            b: Some(true),
+        };
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            r#"{"n":"100","b":"true"}"#
+        );
+        assert_eq!(serde_json::to_string(&T::default()).unwrap(), "{}");
+        for text in [r#"{"n":"100","b":"true"}"#, r#"{"n":100,"b":true}"#] {
+            assert_eq!(serde_json::from_str::<T>(text).unwrap(), t);
+        }
+        assert!(serde_json::from_str::<T>(r#"{"b":"yes"}"#).is_err());
+    }
+
+    #[test]
+    fn strict_parsing_names_the_member() {
+        let err = |json: &str| from_str_strict::<T>(json).unwrap_err().to_string();
+        assert_eq!(from_str_strict::<T>(r#"{"n":"1"}"#).unwrap().n, Some(1));
+        assert_eq!(
+            err(r#"{"n":"1","x":2}"#),
+            "parameter `x` is invalid: unknown member"
+        );
+        assert!(err(r#"{"n":"one"}"#)
+            .starts_with("parameter `n` is invalid: expected a non-negative integer"));
+        assert!(err("[1").starts_with("parameter `body` is invalid"));
+    }
+}
