@@ -44,7 +44,7 @@ pub fn sign_params(
         .appid
         .clone()
         .ok_or(ParamsError::Invalid(ValidationError::Missing {
-            field: "appid",
+            field: "appid".into(),
         }))?;
     let signer = Signer::new(appid, key.clone());
     let common = overrides.apply(signer.common_params());

@@ -6,6 +6,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub mod alipayplus;
 pub mod ksher;
 pub mod vectors;
 

@@ -63,3 +63,45 @@ pub fn param_text(name: &str, value: &Value) -> Result<String, String> {
         )),
     }
 }
+
+/// A case of `alipayplus/request-signing.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipaySigningCase {
+    pub id: String,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub operation: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub client_id: String,
+    pub request_time: String,
+    pub body: String,
+    pub private_key: String,
+    pub content_to_sign: String,
+    pub signature_base64: String,
+    pub signature_urlencoded: String,
+    pub signature_header: String,
+}
+
+/// A case of `alipayplus/response-verification.json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipayVerificationCase {
+    pub id: String,
+    pub source: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    pub kind: String,
+    pub method: String,
+    pub path: String,
+    pub client_id: String,
+    pub time: Option<String>,
+    pub body: String,
+    pub public_key: String,
+    pub signature_header: Option<String>,
+    pub expect: Expect,
+    #[serde(default)]
+    pub flags: Vec<String>,
+}

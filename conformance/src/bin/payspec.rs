@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use payspec_conformance::ksher;
+use payspec_conformance::{alipayplus, ksher};
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
 
 #[derive(Parser)]
@@ -36,6 +36,72 @@ enum Api {
     /// Ksher classic API (MD5withRSA, hex).
     #[command(subcommand)]
     Ksher(KsherCmd),
+    /// Alipay+ ACQP API (SHA256withRSA, `Signature` header).
+    #[command(subcommand)]
+    Alipayplus(AlipayCmd),
+}
+
+#[derive(Subcommand)]
+enum AlipayCmd {
+    /// Sign a request; prints {"content_to_sign", "signature", "header"} (+ "body" with --operation).
+    Sign {
+        /// Path to sign (no host, no query), e.g. /aps/api/v1/payments/pay. Default with --operation: its path.
+        #[arg(long)]
+        path: Option<String>,
+        /// Client-Id header value.
+        #[arg(long)]
+        client_id: String,
+        /// Request-Time header value, signed exactly as given.
+        #[arg(long)]
+        request_time: String,
+        /// Body file, signed byte for byte (raw mode).
+        #[arg(long, conflicts_with_all = ["operation", "params"], required_unless_present = "operation")]
+        body: Option<PathBuf>,
+        /// Operation whose typed request the params go through (typed mode).
+        #[arg(long, requires = "params")]
+        operation: Option<String>,
+        /// JSON request body for --operation; validated against the spec.
+        #[arg(long, requires = "operation")]
+        params: Option<PathBuf>,
+        /// Private key, PKCS#1 or PKCS#8 PEM.
+        #[arg(long)]
+        key: PathBuf,
+        /// keyVersion in the header.
+        #[arg(long, default_value_t = payspec_alipayplus::KEY_VERSION)]
+        key_version: u32,
+    },
+    /// Verify a response or notification; prints `valid` or `invalid: <reason>`.
+    Verify {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Response: the path of the request sent. Notification: your own endpoint path.
+        #[arg(long)]
+        path: String,
+        #[arg(long)]
+        client_id: String,
+        /// response-time (response) or request-time (notification) header; omit if absent.
+        #[arg(long)]
+        time: Option<String>,
+        /// The body exactly as received.
+        #[arg(long)]
+        body: PathBuf,
+        /// The signature header value; omit if absent.
+        #[arg(long)]
+        signature_header: Option<String>,
+        /// Gateway public key PEM.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Current time (RFC 3339) for the notification freshness window; default: judge the
+        /// notification at its own request-time (signature check only).
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Response,
+    Notification,
 }
 
 #[derive(Subcommand)]
@@ -73,6 +139,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.api {
         Api::Ksher(cmd) => run_ksher(cmd, cli.backend),
+        Api::Alipayplus(cmd) => run_alipayplus(cmd, cli.backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -173,6 +240,124 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
                     .map_err(|e| Failure(2, format!("published gateway key: {e}")))?,
             };
             match ksher::verify_body(&operation, &body, &key) {
+                Ok(_) => {
+                    println!("valid");
+                    Ok(())
+                }
+                Err(e) => Err(Failure(1, format!("invalid: {e}"))),
+            }
+        }
+    }
+}
+
+fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure> {
+    let backend = backend(backend_arg)?;
+    match cmd {
+        AlipayCmd::Sign {
+            path,
+            client_id,
+            request_time,
+            body,
+            operation,
+            params,
+            key,
+            key_version,
+        } => {
+            let key = private_key(&key, backend)?;
+            let (signed, with_body) = match (body, operation, params) {
+                (Some(body), _, _) => {
+                    let path =
+                        path.ok_or_else(|| Failure(2, "--path is required with --body".into()))?;
+                    let body = read(&body, "body")?;
+                    let signed = alipayplus::sign_raw(
+                        &path,
+                        &client_id,
+                        &request_time,
+                        body,
+                        &key,
+                        key_version,
+                    )
+                    .map_err(|e| Failure(2, e.to_string()))?;
+                    (signed, false)
+                }
+                (None, Some(operation), Some(params)) => {
+                    let text = read_text(&params, "params file")?;
+                    let signed = alipayplus::sign_typed(
+                        &operation,
+                        &text,
+                        &client_id,
+                        &request_time,
+                        &key,
+                        key_version,
+                    )
+                    .map_err(|e| Failure(2, e.to_string()))?;
+                    if let Some(p) = path {
+                        if p != signed.path {
+                            return Err(Failure(
+                                2,
+                                format!(
+                                    "--path {p} differs from the path of `{operation}`: {}",
+                                    signed.path
+                                ),
+                            ));
+                        }
+                    }
+                    (signed, true)
+                }
+                _ => {
+                    return Err(Failure(
+                        2,
+                        "give --body, or --operation with --params".into(),
+                    ))
+                }
+            };
+            let mut out = serde_json::json!({
+                "content_to_sign": signed.signature.content_to_sign,
+                "signature": signed.signature.signature_urlencoded,
+                "header": signed.signature.header,
+            });
+            if with_body {
+                out["body"] =
+                    serde_json::Value::String(String::from_utf8_lossy(&signed.body).into_owned());
+            }
+            println!("{out}");
+            Ok(())
+        }
+        AlipayCmd::Verify {
+            kind,
+            path,
+            client_id,
+            time,
+            body,
+            signature_header,
+            public_key: key,
+            now,
+        } => {
+            let body = read(&body, "body")?;
+            let key = public_key(&key, backend)?;
+            let now = match now {
+                Some(text) => Some(
+                    payspec_runtime::time::OffsetDateTime::parse(
+                        &text,
+                        &payspec_runtime::time::format_description::well_known::Rfc3339,
+                    )
+                    .map_err(|e| Failure(2, format!("--now {text:?} is not RFC 3339: {e}")))?,
+                ),
+                None => None,
+            };
+            let kind = match kind {
+                KindArg::Response => alipayplus::Kind::Response,
+                KindArg::Notification => alipayplus::Kind::Notification,
+            };
+            let message = alipayplus::Message {
+                kind,
+                path: &path,
+                client_id: &client_id,
+                time: time.as_deref(),
+                signature_header: signature_header.as_deref(),
+                body: &body,
+            };
+            match alipayplus::verify(&message, &key, now) {
                 Ok(_) => {
                     println!("valid");
                     Ok(())

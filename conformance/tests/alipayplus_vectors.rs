@@ -1,0 +1,496 @@
+//! Every case of `vectors/alipayplus/` through the generated `payspec-alipayplus` crate (every
+//! compiled RSA backend) and through the `payspec` CLI.
+
+use std::process::Command;
+
+use payspec_alipayplus::types::{self, NotifyPaymentData};
+use payspec_alipayplus::{AnyRequest, Verifier};
+use payspec_conformance::alipayplus::{sign_raw, verify, Kind, Message};
+use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
+use payspec_conformance::vectors_dir;
+use payspec_runtime::header_signature::parse_request_time;
+use payspec_runtime::{Backend, PrivateKey, PublicKey};
+
+fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
+    let path = vectors_dir().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn key_text(rel: &str) -> String {
+    std::fs::read_to_string(vectors_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn key_version(header: &str) -> u32 {
+    header
+        .split(',')
+        .find_map(|item| item.trim().strip_prefix("keyVersion="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+fn kind(text: &str) -> Kind {
+    match text {
+        "response" => Kind::Response,
+        "notification" => Kind::Notification,
+        other => panic!("unknown kind {other}"),
+    }
+}
+
+#[test]
+fn request_signing_vectors() {
+    let file: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
+    assert_eq!(file.scheme, "alipayplus-rsa256");
+    assert!(file.cases.len() >= 15, "vector file shrank");
+    let mut failures = Vec::new();
+    for backend in Backend::ALL {
+        for case in &file.cases {
+            assert_eq!(case.method, "POST");
+            let key =
+                PrivateKey::from_pem_with(*backend, &key_text(&case.private_key)).expect("key");
+            let label = format!("{} [{}]", case.id, backend.name());
+            match sign_raw(
+                &case.path,
+                &case.client_id,
+                &case.request_time,
+                case.body.as_bytes().to_vec(),
+                &key,
+                key_version(&case.signature_header),
+            ) {
+                Ok(signed) => {
+                    let s = &signed.signature;
+                    for (what, got, want) in [
+                        ("content_to_sign", &s.content_to_sign, &case.content_to_sign),
+                        (
+                            "signature_base64",
+                            &s.signature_base64,
+                            &case.signature_base64,
+                        ),
+                        (
+                            "signature_urlencoded",
+                            &s.signature_urlencoded,
+                            &case.signature_urlencoded,
+                        ),
+                        ("header", &s.header, &case.signature_header),
+                    ] {
+                        if got != want {
+                            failures.push(format!("{label}: {what}: got {got:?}, want {want:?}"));
+                        }
+                    }
+                    if signed.body != case.body.as_bytes() {
+                        failures.push(format!("{label}: body changed"));
+                    }
+                }
+                Err(e) => failures.push(format!("{label}: {e}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every vector body is a valid request of its operation: the spec's types, required members and
+/// conditional rules fit what the gateways' own material sends; and the typed value round-trips.
+#[test]
+fn request_bodies_fit_the_typed_requests() {
+    let file: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
+    let mut failures = Vec::new();
+    let mut typed = 0;
+    for case in &file.cases {
+        let Some(op) = case.operation.as_deref() else {
+            continue;
+        };
+        typed += 1;
+        if op == "notifyPayment" {
+            match payspec_runtime::json::from_str_strict::<NotifyPaymentData>(&case.body) {
+                Ok(data) => {
+                    let again: NotifyPaymentData =
+                        serde_json::from_slice(&serde_json::to_vec(&data).unwrap()).unwrap();
+                    if again != data {
+                        failures.push(format!("{}: notification does not round-trip", case.id));
+                    }
+                }
+                Err(e) => failures.push(format!("{}: {e}", case.id)),
+            }
+            continue;
+        }
+        match AnyRequest::from_json(op, &case.body) {
+            Ok(request) => {
+                assert_eq!(request.operation(), op);
+                assert_eq!(
+                    payspec_alipayplus::operation_path(op),
+                    Some(case.path.as_str()),
+                    "{}",
+                    case.id
+                );
+                // Serialize (scalars as strings, spec member order) and parse again: unchanged.
+                let text = match &request {
+                    AnyRequest::Pay(r) => serde_json::to_string(r),
+                    AnyRequest::InquiryPayment(r) => serde_json::to_string(r),
+                    AnyRequest::CancelPayment(r) => serde_json::to_string(r),
+                    AnyRequest::Refund(r) => serde_json::to_string(r),
+                    AnyRequest::ConsultPayment(r) => serde_json::to_string(r),
+                }
+                .unwrap();
+                match AnyRequest::from_json(op, &text) {
+                    Ok(again) if again == request => {}
+                    other => failures.push(format!("{}: round trip gave {other:?}", case.id)),
+                }
+            }
+            Err(e) => failures.push(format!("{}: typed request rejected: {e}", case.id)),
+        }
+    }
+    assert!(typed >= 15, "only {typed} typed cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The typed body of a request built in code is what the docs say: members in spec order,
+/// integers and booleans as strings. Checked byte for byte against the research vector.
+#[test]
+fn typed_mini_program_pay_serializes_like_the_research_vector() {
+    let file: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
+    let case = file
+        .cases
+        .iter()
+        .find(|c| c.id == "research-vector-1-pay-mini-app-iso-time")
+        .expect("research vector 1");
+    let amount = || types::Amount {
+        currency: Some("USD".into()),
+        value: Some(100),
+    };
+    let request = types::PayRequest {
+        payment_request_id: Some("pay_20240101_0001".into()),
+        payment_amount: Some(amount()),
+        order: Some(types::Order {
+            reference_order_id: Some("ord_0001".into()),
+            order_description: Some("Cappuccino".into()),
+            order_amount: Some(amount()),
+            env: Some(types::Env {
+                terminal_type: Some(types::TerminalType::MiniApp),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        payment_method: Some(types::PaymentMethod {
+            payment_method_type: Some(types::PaymentMethodType::Gcash),
+            ..Default::default()
+        }),
+        payment_redirect_url: Some("https://merchant.example/return".into()),
+        payment_notify_url: Some("https://merchant.example/notify".into()),
+        settlement_strategy: Some(types::SettlementStrategy {
+            settlement_currency: Some("USD".into()),
+        }),
+        payment_factor: Some(types::PaymentFactor {
+            is_cashier_payment: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let key = PrivateKey::from_pem(&key_text(&case.private_key)).unwrap();
+    let signed = payspec_alipayplus::Signer::new(&case.client_id, key)
+        .sign_at(&request, &case.request_time)
+        .expect("valid request");
+    let ours: serde_json::Value = serde_json::from_slice(&signed.body).unwrap();
+    let theirs: serde_json::Value = serde_json::from_str(&case.body).unwrap();
+    assert_eq!(ours, theirs, "same members and values");
+    assert_eq!(
+        String::from_utf8_lossy(&signed.body),
+        case.body,
+        "same bytes, member order included"
+    );
+    assert_eq!(
+        signed.signature.signature_urlencoded,
+        case.signature_urlencoded
+    );
+    assert_eq!(signed.signature.header, case.signature_header);
+}
+
+#[test]
+fn response_verification_vectors() {
+    let file: VectorFile<AlipayVerificationCase> = load("alipayplus/response-verification.json");
+    assert!(file.cases.len() >= 22, "vector file shrank");
+    let mut failures = Vec::new();
+    for backend in Backend::ALL {
+        for case in &file.cases {
+            let label = format!("{} [{}]", case.id, backend.name());
+            let key = PublicKey::from_pem_with(*backend, &key_text(&case.public_key)).expect("key");
+            let now = case
+                .time
+                .as_deref()
+                .and_then(|t| parse_request_time(t).ok());
+            let message = Message {
+                kind: kind(&case.kind),
+                path: &case.path,
+                client_id: &case.client_id,
+                time: case.time.as_deref(),
+                signature_header: case.signature_header.as_deref(),
+                body: case.body.as_bytes(),
+            };
+            let verdict = verify(&message, &key, now);
+            let accepted = verdict.is_ok();
+            if accepted != (case.expect == Expect::Accept) {
+                failures.push(format!(
+                    "{label}: expected {:?}, got {verdict:?}",
+                    case.expect
+                ));
+                continue;
+            }
+            if !accepted {
+                continue;
+            }
+            // Accepted messages also parse into the typed body of their operation / notification.
+            let verifier = Verifier::new(&case.client_id, vec![key.clone()]);
+            let time = case.time.as_deref();
+            let sig = case.signature_header.as_deref();
+            let body = case.body.as_bytes();
+            let typed = match (case.kind.as_str(), case.path.as_str()) {
+                ("notification", _) => verifier
+                    .verify_notify_payment(&case.path, time, sig, body, now.unwrap())
+                    .map(|_| ()),
+                (_, "/aps/api/v1/payments/pay") => verifier
+                    .verify_response::<types::PayRequest>(time, sig, body)
+                    .map(|_| ()),
+                (_, "/aps/api/v1/payments/inquiryPayment") => verifier
+                    .verify_response::<types::InquiryPaymentRequest>(time, sig, body)
+                    .map(|_| ()),
+                (_, "/aps/api/v1/payments/cancelPayment") => verifier
+                    .verify_response::<types::CancelPaymentRequest>(time, sig, body)
+                    .map(|_| ()),
+                (_, "/aps/api/v1/payments/refund") => verifier
+                    .verify_response::<types::RefundRequest>(time, sig, body)
+                    .map(|_| ()),
+                (_, other) => panic!("{label}: no operation at {other}"),
+            };
+            if let Err(e) = typed {
+                failures.push(format!("{label}: typed verification failed: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn payspec(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_payspec"))
+        .args(args)
+        .output()
+        .expect("run payspec");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn vectors_through_cli() {
+    let dir = std::env::temp_dir().join(format!("payspec-ap-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut failures = Vec::new();
+    let signing: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
+    for case in &signing.cases {
+        let body = dir.join(format!("{}.body", case.id));
+        std::fs::write(&body, &case.body).unwrap();
+        let key = vectors_dir().join(&case.private_key);
+        let kv = key_version(&case.signature_header).to_string();
+        let (code, stdout, stderr) = payspec(&[
+            "alipayplus",
+            "sign",
+            "--path",
+            &case.path,
+            "--client-id",
+            &case.client_id,
+            "--request-time",
+            &case.request_time,
+            "--body",
+            &body.to_string_lossy(),
+            "--key",
+            &key.to_string_lossy(),
+            "--key-version",
+            &kv,
+        ]);
+        if code != 0 {
+            failures.push(format!("{}: exit {code}: {stderr}", case.id));
+            continue;
+        }
+        let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+        if out["content_to_sign"] != case.content_to_sign.as_str()
+            || out["signature"] != case.signature_urlencoded.as_str()
+            || out["header"] != case.signature_header.as_str()
+        {
+            failures.push(format!("{}: {stdout}", case.id));
+        }
+        // Typed mode: the params go through the typed request (notifications are not requests).
+        if let Some(op) = case
+            .operation
+            .as_deref()
+            .filter(|op| *op != "notifyPayment")
+        {
+            let (code, stdout, stderr) = payspec(&[
+                "alipayplus",
+                "sign",
+                "--operation",
+                op,
+                "--params",
+                &body.to_string_lossy(),
+                "--client-id",
+                &case.client_id,
+                "--request-time",
+                &case.request_time,
+                "--key",
+                &key.to_string_lossy(),
+            ]);
+            if code != 0 {
+                failures.push(format!("{} (typed): exit {code}: {stderr}", case.id));
+                continue;
+            }
+            let out: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+            let body_out = out["body"].as_str().unwrap_or_default();
+            let same: bool = serde_json::from_str::<serde_json::Value>(body_out).ok()
+                == serde_json::from_str::<serde_json::Value>(&case.body).ok();
+            let content = out["content_to_sign"].as_str().unwrap_or_default();
+            if !same
+                || !content.ends_with(body_out)
+                || !content.starts_with(&format!("POST {}\n", case.path))
+            {
+                failures.push(format!("{} (typed): {stdout}", case.id));
+            }
+        }
+    }
+    let verification: VectorFile<AlipayVerificationCase> =
+        load("alipayplus/response-verification.json");
+    for case in &verification.cases {
+        let body = dir.join(format!("{}.resp", case.id));
+        std::fs::write(&body, &case.body).unwrap();
+        let key = vectors_dir().join(&case.public_key);
+        let mut args: Vec<String> = [
+            "alipayplus",
+            "verify",
+            "--kind",
+            &case.kind,
+            "--path",
+            &case.path,
+            "--client-id",
+            &case.client_id,
+            "--body",
+            &body.to_string_lossy(),
+            "--public-key",
+            &key.to_string_lossy(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if let Some(t) = &case.time {
+            args.extend(["--time".to_owned(), t.clone()]);
+        }
+        if let Some(h) = &case.signature_header {
+            args.extend(["--signature-header".to_owned(), h.clone()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, _) = payspec(&args);
+        let ok = match case.expect {
+            Expect::Accept => code == 0 && stdout.trim() == "valid",
+            Expect::Reject => code == 1 && stdout.starts_with("invalid: "),
+        };
+        if !ok {
+            failures.push(format!(
+                "{}: expected {:?}, exit {code}, {stdout:?}",
+                case.id, case.expect
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn cli_typed_sign_rejects_invalid_params_naming_the_field() {
+    let dir = std::env::temp_dir().join(format!("payspec-ap-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = vectors_dir().join("keys/alipayplus-merchant-2048.pkcs8.pem");
+    let ok_order = r#""order":{"referenceOrderId":"o1","orderDescription":"d","orderAmount":{"currency":"USD","value":"100"},"env":{"terminalType":"MINI_APP"}}"#;
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("pay", format!(r#"{{"paymentAmount":{{"currency":"USD","value":"100"}},{ok_order},"paymentMethod":{{"paymentMethodType":"GCASH"}}}}"#), "paymentRequestId"),
+        ("pay", format!(r#"{{"paymentRequestId":"p1","paymentAmount":{{"currency":"USD","value":"100"}},{ok_order},"paymentMethod":{{"paymentMethodType":"GCASH"}},"bogus":1}}"#), "bogus"),
+        ("pay", r#"{"paymentRequestId":"p1","paymentAmount":{"currency":"USD","value":"100"},"order":{"referenceOrderId":"o1","orderDescription":"d","orderAmount":{"currency":"USD","value":"100"},"env":{"terminalType":"APP"}},"paymentMethod":{"paymentMethodType":"GCASH"}}"#.to_owned(), "order.env.osType"),
+        ("pay", format!(r#"{{"paymentRequestId":"p1","paymentAmount":{{"currency":"IDR","value":"15050"}},{ok_order},"paymentMethod":{{"paymentMethodType":"DANA"}}}}"#), "paymentAmount.value"),
+        ("pay", format!(r#"{{"paymentRequestId":"p1","paymentAmount":{{"currency":"USD","value":"abc"}},{ok_order},"paymentMethod":{{"paymentMethodType":"GCASH"}}}}"#), "paymentAmount.value"),
+        ("pay", format!(r#"{{"paymentRequestId":"{}","paymentAmount":{{"currency":"USD","value":"100"}},{ok_order},"paymentMethod":{{"paymentMethodType":"GCASH"}}}}"#, "x".repeat(65)), "paymentRequestId"),
+        ("inquiryPayment", "{}".to_owned(), "paymentRequestId"),
+        ("refund", r#"{"refundRequestId":"r1","paymentId":"p","refundAmount":{"currency":"usd","value":"1"}}"#.to_owned(), "refundAmount.currency"),
+        ("noSuchOp", "{}".to_owned(), "noSuchOp"),
+    ];
+    let mut failures = Vec::new();
+    for (i, (op, params, field)) in cases.iter().enumerate() {
+        let file = dir.join(format!("{i}.json"));
+        std::fs::write(&file, params).unwrap();
+        let (code, stdout, stderr) = payspec(&[
+            "alipayplus",
+            "sign",
+            "--operation",
+            op,
+            "--params",
+            &file.to_string_lossy(),
+            "--client-id",
+            "C",
+            "--request-time",
+            "2024-01-01T00:00:00Z",
+            "--key",
+            &key.to_string_lossy(),
+        ]);
+        if code != 2 || !stderr.contains(field) || stderr.lines().count() != 1 || !stdout.is_empty()
+        {
+            failures.push(format!("case {i} ({op}, {field}): exit {code}: {stderr:?}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Notifications: the freshness window is enforced when `--now` is given.
+#[test]
+fn cli_notification_freshness() {
+    let file: VectorFile<AlipayVerificationCase> = load("alipayplus/response-verification.json");
+    let case = file
+        .cases
+        .iter()
+        .find(|c| c.kind == "notification" && c.expect == Expect::Accept)
+        .expect("a notification");
+    let dir = std::env::temp_dir().join(format!("payspec-ap-fresh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("n.json");
+    std::fs::write(&body, &case.body).unwrap();
+    let key = vectors_dir().join(&case.public_key);
+    let time = case.time.clone().unwrap();
+    let at = parse_request_time(&time).unwrap();
+    let fmt = |t: payspec_runtime::time::OffsetDateTime| {
+        t.format(&payspec_runtime::time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    for (now, want) in [
+        (fmt(at + payspec_runtime::time::Duration::minutes(4)), 0),
+        (fmt(at + payspec_runtime::time::Duration::minutes(6)), 1),
+        (fmt(at - payspec_runtime::time::Duration::minutes(6)), 1),
+    ] {
+        let (code, stdout, _) = payspec(&[
+            "alipayplus",
+            "verify",
+            "--kind",
+            "notification",
+            "--path",
+            &case.path,
+            "--client-id",
+            &case.client_id,
+            "--time",
+            &time,
+            "--body",
+            &body.to_string_lossy(),
+            "--signature-header",
+            case.signature_header.as_deref().unwrap(),
+            "--public-key",
+            &key.to_string_lossy(),
+            "--now",
+            &now,
+        ]);
+        assert_eq!(code, want, "now {now}: {stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
