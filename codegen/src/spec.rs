@@ -135,12 +135,15 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
         inline_types: Vec::new(),
         declared_fields: BTreeMap::new(),
         enum_values,
+        item_locs: BTreeMap::new(),
     };
 
     let mut types = Vec::new();
     if let Some(node) = types_node {
         let map = yaml::map(file, node, "`types`")?;
         for (key, value) in map.entries() {
+            ctx.item_locs
+                .insert(format!("type:{}", key.as_str()), loc(file, key.span()));
             types.push(ctx.parse_type(key.as_str(), value)?);
         }
     }
@@ -186,6 +189,8 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     let ops_map = yaml::map(file, ops_node, "`operations`")?;
     let mut operations = Vec::new();
     for (key, value) in ops_map.entries() {
+        ctx.item_locs
+            .insert(format!("op:{}", key.as_str()), loc(file, key.span()));
         operations.push(ctx.parse_operation(
             key.as_str(),
             &loc(file, key.span()),
@@ -206,6 +211,10 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     if let Some(node) = top.get("notifications") {
         let map = yaml::map(file, node, "`notifications`")?;
         for (key, value) in map.entries() {
+            ctx.item_locs.insert(
+                format!("notification:{}", key.as_str()),
+                loc(file, key.span()),
+            );
             notifications.push(ctx.parse_notification(
                 key.as_str(),
                 &loc(file, key.span()),
@@ -216,7 +225,13 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     top.deny_unknown("the spec")?;
 
     types.append(&mut ctx.inline_types);
-    check_unique_rust_names(file, &types, &operations, &notifications, &top.loc())?;
+    check_unique_rust_names(
+        &types,
+        &operations,
+        &notifications,
+        &ctx.item_locs,
+        &top.loc(),
+    )?;
 
     Ok(Api {
         name,
@@ -246,6 +261,8 @@ struct Ctx<'a> {
     declared_fields: BTreeMap<String, Vec<String>>,
     /// Values of each enum type.
     enum_values: BTreeMap<String, Vec<String>>,
+    /// Where each type (`type:Name`), operation (`op:name`) and notification is defined.
+    item_locs: BTreeMap<String, Location>,
 }
 
 fn check_type_name(file: &str, name: &str, at: &Location) -> Result<(), SpecError> {
@@ -280,6 +297,11 @@ fn wire_name_ok(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// Whether `name` is usable as a Rust identifier (not empty, not a keyword).
+fn rust_ident_ok(name: &str) -> bool {
+    syn::parse_str::<syn::Ident>(name).is_ok()
+}
+
 fn rust_field_name(wire: &str) -> String {
     let snake = wire.to_snake_case();
     if RUST_KEYWORDS.contains(&snake.as_str()) {
@@ -309,6 +331,29 @@ fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
             return Err(SpecError::new(
                 at,
                 format!("host name `{}` must be an identifier", key.as_str()),
+            ));
+        }
+        let variant = key.as_str().to_upper_camel_case();
+        if !rust_ident_ok(&variant) || key.as_str().starts_with('_') {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "host name `{}` does not give a valid Rust variant name",
+                    key.as_str()
+                ),
+            ));
+        }
+        if let Some(other) = hosts
+            .iter()
+            .find(|h: &&Host| h.name.to_upper_camel_case() == variant)
+        {
+            return Err(SpecError::new(
+                at,
+                format!(
+                    "hosts `{}` and `{}` both map to Rust variant `Host::{variant}`",
+                    other.name,
+                    key.as_str()
+                ),
             ));
         }
         let mut host = yaml::map(file, value, &format!("host `{}`", key.as_str()))?;
@@ -563,6 +608,12 @@ impl<'a> Ctx<'a> {
                         ));
                     }
                     let variant = variant_name(&value);
+                    if !rust_ident_ok(&variant) {
+                        return Err(SpecError::new(
+                            at,
+                            format!("value `{value}` of enum `{name}` does not give a valid Rust variant name (`{variant}`)"),
+                        ));
+                    }
                     if open && variant == "Unknown" {
                         return Err(SpecError::new(
                             at,
@@ -741,7 +792,8 @@ impl<'a> Ctx<'a> {
         let mut map = yaml::map(file, node, &what)?;
         let (type_name, type_loc) = map.req_str("type", &what)?;
         let items = map.opt_str("items")?;
-        let ty = self.resolve_type(&type_name, &type_loc, items.as_deref(), &what)?;
+        let items_loc = map.value_loc("items");
+        let ty = self.resolve_type(&type_name, &type_loc, items.as_deref(), &items_loc, &what)?;
         let mut required = map.opt_bool("required")?.unwrap_or(false);
         let max_length = map.opt_u64("max_length")?;
         let min = map.opt_u64("min")?;
@@ -770,7 +822,7 @@ impl<'a> Ctx<'a> {
         if let Some(f) = &format {
             if f != "yyyyMMddHHmmss" && f != "iso8601" {
                 return Err(SpecError::new(
-                    map.loc(),
+                    map.value_loc("format"),
                     format!("unknown time format `{f}` (known: yyyyMMddHHmmss, iso8601)"),
                 ));
             }
@@ -780,7 +832,7 @@ impl<'a> Ctx<'a> {
             other => {
                 if currency_field.is_some() {
                     return Err(SpecError::new(
-                        map.loc(),
+                        map.key_loc("currency_field"),
                         format!("`currency_field` only applies to `type: minor_units` ({what})"),
                     ));
                 }
@@ -789,31 +841,40 @@ impl<'a> Ctx<'a> {
         };
         if max_length.is_some() && !matches!(ty, FieldType::String | FieldType::Url) {
             return Err(SpecError::new(
-                map.loc(),
+                map.key_loc("max_length"),
                 format!("`max_length` only applies to string and url fields ({what})"),
             ));
         }
         if (min.is_some() || max.is_some()) && ty != FieldType::Integer {
             return Err(SpecError::new(
-                map.loc(),
+                map.key_loc(if min.is_some() { "min" } else { "max" }),
                 format!("`min`/`max` only apply to integer fields ({what})"),
             ));
         }
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 return Err(SpecError::new(
-                    map.loc(),
+                    map.key_loc("min"),
                     format!("`min` {lo} is greater than `max` {hi} ({what})"),
                 ));
             }
         }
         if !matches!(ty, FieldType::Array(_) | FieldType::StringArray) && items.is_some() {
             return Err(SpecError::new(
-                map.loc(),
+                map.key_loc("items"),
                 format!("`items` only applies to `type: array` ({what})"),
             ));
         }
         map.deny_unknown(&what)?;
+        let rust = rust_field_name(wire);
+        if !rust_ident_ok(&rust) {
+            return Err(SpecError::new(
+                at.clone(),
+                format!(
+                    "field name `{wire}` in {context} does not give a valid Rust name (`{rust}`)"
+                ),
+            ));
+        }
         if let Some(over) = overrides {
             let mut o = yaml::map(file, over, &what)?;
             o.get("shared");
@@ -832,7 +893,7 @@ impl<'a> Ctx<'a> {
         }
         Ok(Field {
             wire: wire.to_owned(),
-            rust: rust_field_name(wire),
+            rust,
             ty,
             required,
             max_length,
@@ -850,6 +911,7 @@ impl<'a> Ctx<'a> {
         name: &str,
         at: &Location,
         items: Option<&str>,
+        items_at: &Location,
         what: &str,
     ) -> Result<FieldType, SpecError> {
         Ok(match name {
@@ -872,9 +934,9 @@ impl<'a> Ctx<'a> {
                 match self.type_kinds.get(item) {
                     Some(false) => FieldType::Array(item.to_owned()),
                     Some(true) => {
-                        return Err(SpecError::new(at.clone(), format!("array items must be an object type, `{item}` is an enum ({what})")))
+                        return Err(SpecError::new(items_at.clone(), format!("array items must be an object type, `{item}` is an enum ({what})")))
                     }
-                    None => return Err(SpecError::new(at.clone(), format!("unknown type `{item}` ({what})"))),
+                    None => return Err(SpecError::new(items_at.clone(), format!("unknown type `{item}` ({what})"))),
                 }
             }
             other => match self.type_kinds.get(other) {
@@ -909,6 +971,12 @@ impl<'a> Ctx<'a> {
                 format!("operation name `{wire}` must be an identifier (snake_case or camelCase)"),
             ));
         }
+        if !rust_ident_ok(&wire.to_upper_camel_case()) || !rust_ident_ok(&rust_field_name(wire)) {
+            return Err(SpecError::new(
+                at.clone(),
+                format!("operation name `{wire}` does not give valid Rust names"),
+            ));
+        }
         let what = format!("operation `{wire}`");
         let mut map = yaml::map(file, node, &what)?;
         let (host, host_loc) = map.req_str("host", &what)?;
@@ -940,11 +1008,26 @@ impl<'a> Ctx<'a> {
                     Some(shared),
                     &what,
                 )?;
+                let fields_map = req
+                    .node
+                    .get_node("fields")
+                    .and_then(|n| yaml::map(file, n, "fields").ok());
+                let field_loc = |wire: &str| {
+                    fields_map
+                        .as_ref()
+                        .map_or_else(|| at.clone(), |m| m.key_loc(wire))
+                };
                 for field in &request {
                     if let Some(c) = common.iter().find(|c| c.wire == field.wire) {
                         return Err(SpecError::new(
-                            at.clone(),
+                            field_loc(&field.wire),
                             format!("{what} redefines common parameter `{}`", c.wire),
+                        ));
+                    }
+                    if ["set", "build"].contains(&field.rust.as_str()) {
+                        return Err(SpecError::new(
+                            field_loc(&field.wire),
+                            format!("request field `{}` of {what} clashes with the builder's own `{}` method", field.wire, field.rust),
                         ));
                     }
                     if matches!(
@@ -957,7 +1040,7 @@ impl<'a> Ctx<'a> {
                             | FieldType::MinorUnits { .. }
                     ) {
                         return Err(SpecError::new(
-                            at.clone(),
+                            field_loc(&field.wire),
                             format!(
                                 "request field `{}` of {what}: the form transport only carries scalar parameters",
                                 field.wire
@@ -1178,6 +1261,8 @@ impl<'a> Ctx<'a> {
                     None => Vec::new(),
                 };
                 self.type_kinds.insert(inline_name.to_owned(), false);
+                self.item_locs
+                    .insert(format!("type:{inline_name}"), map.loc());
                 let description = match self.transport {
                     Transport::FormJson => format!("`data` of the {what}."),
                     Transport::Json { .. } => format!("Body of the {what}."),
@@ -1255,26 +1340,41 @@ impl<'a> Ctx<'a> {
 
 /// Generated Rust item names must not collide (e.g. an operation `x` and a type `XRequest`).
 fn check_unique_rust_names(
-    file: &str,
     types: &[TypeDef],
     operations: &[Operation],
     notifications: &[Notification],
-    at: &Location,
+    locs: &BTreeMap<String, Location>,
+    fallback: &Location,
 ) -> Result<(), SpecError> {
-    let _ = file;
-    let mut seen = BTreeSet::new();
-    let mut names: Vec<String> = types.iter().map(|t| t.name().to_owned()).collect();
+    let at = |key: &str| locs.get(key).cloned().unwrap_or_else(|| fallback.clone());
+    let mut names: Vec<(String, Location)> = types
+        .iter()
+        .map(|t| (t.name().to_owned(), at(&format!("type:{}", t.name()))))
+        .collect();
     let mut request_types = BTreeSet::new();
+    let mut op_names: BTreeMap<String, String> = BTreeMap::new();
     for op in operations {
+        let op_at = at(&format!("op:{}", op.wire));
+        for key in [op.camel.clone(), op.module.clone()] {
+            if let Some(other) = op_names.insert(key.clone(), op.wire.clone()) {
+                return Err(SpecError::new(
+                    op_at,
+                    format!(
+                        "operations `{other}` and `{}` both map to Rust name `{key}`",
+                        op.wire
+                    ),
+                ));
+            }
+        }
         match &op.request_type {
             None => {
-                names.push(format!("{}Request", op.camel));
-                names.push(format!("{}RequestBuilder", op.camel));
+                names.push((format!("{}Request", op.camel), op_at.clone()));
+                names.push((format!("{}RequestBuilder", op.camel), op_at));
             }
             Some(t) => {
                 if !request_types.insert(t.clone()) {
                     return Err(SpecError::new(
-                        at.clone(),
+                        op_at,
                         format!("two operations use request type `{t}`; each operation needs its own request type"),
                     ));
                 }
@@ -1282,12 +1382,16 @@ fn check_unique_rust_names(
         }
     }
     for n in notifications {
-        names.push(format!("{}Notification", n.camel));
+        names.push((
+            format!("{}Notification", n.camel),
+            at(&format!("notification:{}", n.wire)),
+        ));
     }
-    for name in names {
+    let mut seen = BTreeSet::new();
+    for (name, name_at) in names {
         if !seen.insert(name.clone()) {
             return Err(SpecError::new(
-                at.clone(),
+                name_at,
                 format!("two spec items generate the Rust type `{name}`"),
             ));
         }

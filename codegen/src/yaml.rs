@@ -8,8 +8,42 @@ use marked_yaml::{LoaderOptions, Node, Span};
 
 use crate::error::{Location, SpecError};
 
+/// Deepest nesting of mappings and sequences a spec may have. The YAML loader is recursive, so
+/// deeper input is rejected before it runs (a spec needs a dozen levels at most).
+pub const MAX_DEPTH: usize = 64;
+
+/// Rejects input nested deeper than [`MAX_DEPTH`], walking the parser's event stream (no recursion).
+fn check_depth(file: &str, text: &str) -> Result<(), SpecError> {
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut depth = 0usize;
+    loop {
+        match parser.next_token() {
+            Ok((Event::SequenceStart(..) | Event::MappingStart(..), marker)) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(SpecError::new(
+                        Location {
+                            file: file.to_owned(),
+                            line: marker.line(),
+                            column: marker.col() + 1,
+                        },
+                        format!("nesting deeper than {MAX_DEPTH} levels"),
+                    ));
+                }
+            }
+            Ok((Event::SequenceEnd | Event::MappingEnd, _)) => depth = depth.saturating_sub(1),
+            Ok((Event::StreamEnd, _)) => return Ok(()),
+            Ok(_) => {}
+            // Syntax errors are reported, with their position, by the loader.
+            Err(_) => return Ok(()),
+        }
+    }
+}
+
 /// Parses YAML text, rejecting duplicate keys, tags and anchors.
 pub fn parse(file: &str, text: &str) -> Result<Node, SpecError> {
+    check_depth(file, text)?;
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
@@ -29,7 +63,7 @@ pub fn parse(file: &str, text: &str) -> Result<Node, SpecError> {
                 (Some(*m), "mapping keys must be plain strings".to_owned())
             }
             L::UnexpectedTag(m) => (Some(*m), "YAML tags are not supported".to_owned()),
-            L::ScanError(m, scan) => (Some(*m), format!("invalid YAML: {scan}")),
+            L::ScanError(m, scan) => (Some(*m), format!("invalid YAML: {}", scan.info())),
             L::DuplicateKey(inner) => (
                 inner.key.span().start().copied(),
                 format!(
@@ -128,9 +162,29 @@ pub fn string_list(
 }
 
 impl<'a> Map<'a> {
-    /// Location of the mapping itself.
+    /// Location of the mapping itself: its first key for a block mapping (whose own marker sits
+    /// at the first `:`), its `{` for a flow mapping.
     pub fn loc(&self) -> Location {
-        loc(self.file, self.node.span())
+        let own = loc(self.file, self.node.span());
+        match self.node.keys().next().map(|k| loc(self.file, k.span())) {
+            Some(first) if (first.line, first.column) < (own.line, own.column) => first,
+            _ => own,
+        }
+    }
+
+    /// Location of `key` itself, or of the mapping if absent.
+    pub fn key_loc(&self, key: &str) -> Location {
+        self.node
+            .keys()
+            .find(|k| k.as_str() == key)
+            .map_or_else(|| self.loc(), |k| loc(self.file, k.span()))
+    }
+
+    /// Location of the value under `key`, or of the mapping if absent.
+    pub fn value_loc(&self, key: &str) -> Location {
+        self.node
+            .get_node(key)
+            .map_or_else(|| self.loc(), |n| loc(self.file, n.span()))
     }
 
     fn note(&mut self, key: &'static str) {
