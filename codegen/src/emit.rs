@@ -1219,12 +1219,42 @@ fn types_rs(api: &Api) -> TokenStream {
             strings,
         ),
     });
+    let object_names: Vec<&str> = api
+        .types
+        .iter()
+        .filter_map(|t| match t {
+            TypeDef::Object { name, .. } => Some(name.as_str()),
+            TypeDef::Enum { .. } => None,
+        })
+        .collect();
+    let object_idents: Vec<Ident> = object_names.iter().map(|n| ident(n)).collect();
     quote! {
         //! Enums and object types of the spec (`types:`, inline request and response bodies).
         use payspec_runtime::__private::serde::{Deserialize, Deserializer, Serialize, Serializer};
         use payspec_runtime::ValidationError;
 
         #(#items)*
+
+        /// Names of all object types, in spec order.
+        pub const OBJECT_TYPES: &[&str] = &[#(#object_names),*];
+
+        /// Conformance helper: parses `json` as object type `type_name`, serializes it and parses
+        /// the result again; `Some(Ok(true))` if nothing changed. `None` for an unknown type name.
+        pub fn roundtrip_json(type_name: &str, json: &str) -> Option<Result<bool, String>> {
+            fn check<T>(json: &str) -> Result<bool, String>
+            where
+                T: Serialize + for<'de> Deserialize<'de> + PartialEq,
+            {
+                let first: T = payspec_runtime::__private::serde_json::from_str(json).map_err(|e| e.to_string())?;
+                let text = payspec_runtime::__private::serde_json::to_string(&first).map_err(|e| e.to_string())?;
+                let second: T = payspec_runtime::__private::serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                Ok(first == second)
+            }
+            match type_name {
+                #( #object_names => Some(check::<#object_idents>(json)), )*
+                _ => None,
+            }
+        }
     }
 }
 

@@ -196,6 +196,45 @@ impl PrivateKey {
         }
     }
 
+    /// A fresh random key of `bits` bits (e = 65537), for tests, mock gateways and key rotation
+    /// drills. Real merchant keys come from the gateway's portal.
+    pub fn generate(backend: Backend, bits: u32) -> Result<Self, KeyError> {
+        let failed = |e: String| KeyError::Pem {
+            kind: "private",
+            expected: "a key size the backend supports",
+            detail: e,
+        };
+        match backend {
+            #[cfg(feature = "openssl")]
+            Backend::OpenSsl => {
+                let rsa = openssl::rsa::Rsa::generate(bits)
+                    .map_err(|e| failed(first_openssl_reason(&e)))?;
+                let pkey = openssl::pkey::PKey::from_rsa(rsa)
+                    .map_err(|e| failed(first_openssl_reason(&e)))?;
+                Ok(PrivateKey {
+                    modulus_bytes: bits.div_ceil(8) as usize,
+                    inner: PrivateInner::OpenSsl(pkey),
+                })
+            }
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => {
+                use rsa::traits::PublicKeyParts;
+                let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits as usize)
+                    .map_err(|e| failed(e.to_string()))?;
+                let modulus_bytes = key.size();
+                let prepared = RcPrivate {
+                    public: key.to_public_key(),
+                    md5: rsa::pkcs1v15::SigningKey::new(key.clone()),
+                    sha256: rsa::pkcs1v15::SigningKey::new(key),
+                };
+                Ok(PrivateKey {
+                    inner: PrivateInner::RustCrypto(Box::new(prepared)),
+                    modulus_bytes,
+                })
+            }
+        }
+    }
+
     /// The backend that holds this key.
     pub fn backend(&self) -> Backend {
         match self.inner {

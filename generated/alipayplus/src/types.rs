@@ -2947,3 +2947,89 @@ pub struct NotifyPaymentData {
     )]
     pub settlement_quote: Option<Quote>,
 }
+/// Names of all object types, in spec order.
+pub const OBJECT_TYPES: &[&str] = &[
+    "Amount",
+    "ApiResult",
+    "Env",
+    "Order",
+    "Merchant",
+    "Store",
+    "Address",
+    "Goods",
+    "Buyer",
+    "UserName",
+    "Shipping",
+    "PaymentMethod",
+    "PaymentFactor",
+    "SettlementStrategy",
+    "Quote",
+    "Transaction",
+    "PaymentOption",
+    "Logo",
+    "PaymentOptionDetail",
+    "ConnectWallet",
+    "SupportWallet",
+    "PayRequest",
+    "PayResponse",
+    "InquiryPaymentRequest",
+    "InquiryPaymentResponse",
+    "CancelPaymentRequest",
+    "CancelPaymentResponse",
+    "RefundRequest",
+    "RefundResponse",
+    "ConsultPaymentRequest",
+    "ConsultPaymentResponse",
+    "NotifyPaymentData",
+];
+/// Conformance helper: parses `json` as object type `type_name`, serializes it and parses
+/// the result again; `Some(Ok(true))` if nothing changed. `None` for an unknown type name.
+pub fn roundtrip_json(type_name: &str, json: &str) -> Option<Result<bool, String>> {
+    fn check<T>(json: &str) -> Result<bool, String>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq,
+    {
+        let first: T = payspec_runtime::__private::serde_json::from_str(json)
+            .map_err(|e| e.to_string())?;
+        let text = payspec_runtime::__private::serde_json::to_string(&first)
+            .map_err(|e| e.to_string())?;
+        let second: T = payspec_runtime::__private::serde_json::from_str(&text)
+            .map_err(|e| e.to_string())?;
+        Ok(first == second)
+    }
+    match type_name {
+        "Amount" => Some(check::<Amount>(json)),
+        "ApiResult" => Some(check::<ApiResult>(json)),
+        "Env" => Some(check::<Env>(json)),
+        "Order" => Some(check::<Order>(json)),
+        "Merchant" => Some(check::<Merchant>(json)),
+        "Store" => Some(check::<Store>(json)),
+        "Address" => Some(check::<Address>(json)),
+        "Goods" => Some(check::<Goods>(json)),
+        "Buyer" => Some(check::<Buyer>(json)),
+        "UserName" => Some(check::<UserName>(json)),
+        "Shipping" => Some(check::<Shipping>(json)),
+        "PaymentMethod" => Some(check::<PaymentMethod>(json)),
+        "PaymentFactor" => Some(check::<PaymentFactor>(json)),
+        "SettlementStrategy" => Some(check::<SettlementStrategy>(json)),
+        "Quote" => Some(check::<Quote>(json)),
+        "Transaction" => Some(check::<Transaction>(json)),
+        "PaymentOption" => Some(check::<PaymentOption>(json)),
+        "Logo" => Some(check::<Logo>(json)),
+        "PaymentOptionDetail" => Some(check::<PaymentOptionDetail>(json)),
+        "ConnectWallet" => Some(check::<ConnectWallet>(json)),
+        "SupportWallet" => Some(check::<SupportWallet>(json)),
+        "PayRequest" => Some(check::<PayRequest>(json)),
+        "PayResponse" => Some(check::<PayResponse>(json)),
+        "InquiryPaymentRequest" => Some(check::<InquiryPaymentRequest>(json)),
+        "InquiryPaymentResponse" => Some(check::<InquiryPaymentResponse>(json)),
+        "CancelPaymentRequest" => Some(check::<CancelPaymentRequest>(json)),
+        "CancelPaymentResponse" => Some(check::<CancelPaymentResponse>(json)),
+        "RefundRequest" => Some(check::<RefundRequest>(json)),
+        "RefundResponse" => Some(check::<RefundResponse>(json)),
+        "ConsultPaymentRequest" => Some(check::<ConsultPaymentRequest>(json)),
+        "ConsultPaymentResponse" => Some(check::<ConsultPaymentResponse>(json)),
+        "NotifyPaymentData" => Some(check::<NotifyPaymentData>(json)),
+        _ => None,
+    }
+}

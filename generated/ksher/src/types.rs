@@ -1970,3 +1970,65 @@ pub struct GatewayPayData {
     )]
     pub pay_content: Option<String>,
 }
+/// Names of all object types, in spec order.
+pub const OBJECT_TYPES: &[&str] = &[
+    "RefundOrder",
+    "SupportChannel",
+    "Operator",
+    "Settlement",
+    "PaymentResult",
+    "PageResult",
+    "SimpleResult",
+    "GatewayResult",
+    "NativePayData",
+    "MiniProgramPayData",
+    "OrderQueryData",
+    "OrderRefundData",
+    "RefundQueryData",
+    "RateQueryData",
+    "MerchantInfoData",
+    "GetSettlementInfoData",
+    "GetPayoutBalanceData",
+    "PayoutData",
+    "OrderQueryPayoutData",
+    "GatewayPayData",
+];
+/// Conformance helper: parses `json` as object type `type_name`, serializes it and parses
+/// the result again; `Some(Ok(true))` if nothing changed. `None` for an unknown type name.
+pub fn roundtrip_json(type_name: &str, json: &str) -> Option<Result<bool, String>> {
+    fn check<T>(json: &str) -> Result<bool, String>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq,
+    {
+        let first: T = payspec_runtime::__private::serde_json::from_str(json)
+            .map_err(|e| e.to_string())?;
+        let text = payspec_runtime::__private::serde_json::to_string(&first)
+            .map_err(|e| e.to_string())?;
+        let second: T = payspec_runtime::__private::serde_json::from_str(&text)
+            .map_err(|e| e.to_string())?;
+        Ok(first == second)
+    }
+    match type_name {
+        "RefundOrder" => Some(check::<RefundOrder>(json)),
+        "SupportChannel" => Some(check::<SupportChannel>(json)),
+        "Operator" => Some(check::<Operator>(json)),
+        "Settlement" => Some(check::<Settlement>(json)),
+        "PaymentResult" => Some(check::<PaymentResult>(json)),
+        "PageResult" => Some(check::<PageResult>(json)),
+        "SimpleResult" => Some(check::<SimpleResult>(json)),
+        "GatewayResult" => Some(check::<GatewayResult>(json)),
+        "NativePayData" => Some(check::<NativePayData>(json)),
+        "MiniProgramPayData" => Some(check::<MiniProgramPayData>(json)),
+        "OrderQueryData" => Some(check::<OrderQueryData>(json)),
+        "OrderRefundData" => Some(check::<OrderRefundData>(json)),
+        "RefundQueryData" => Some(check::<RefundQueryData>(json)),
+        "RateQueryData" => Some(check::<RateQueryData>(json)),
+        "MerchantInfoData" => Some(check::<MerchantInfoData>(json)),
+        "GetSettlementInfoData" => Some(check::<GetSettlementInfoData>(json)),
+        "GetPayoutBalanceData" => Some(check::<GetPayoutBalanceData>(json)),
+        "PayoutData" => Some(check::<PayoutData>(json)),
+        "OrderQueryPayoutData" => Some(check::<OrderQueryPayoutData>(json)),
+        "GatewayPayData" => Some(check::<GatewayPayData>(json)),
+        _ => None,
+    }
+}
