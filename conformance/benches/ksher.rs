@@ -17,11 +17,14 @@
 //! `cargo bench -p payspec-conformance --features rustcrypto --bench ksher`
 //!
 //! After the benchmarks the ratios of the pairs measured by this run are printed as a Markdown
-//! table, from the mean point estimates in criterion's `new/estimates.json`.
+//! table, from the mean point estimates in criterion's `new/estimates.json`, next to a paired
+//! cross-check that times typed and raw calls in alternating back-to-back blocks (robust to a
+//! busy machine, where the two criterion measurements of a pair see different load).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use payspec_conformance::vectors::{KsherVerificationCase, VectorFile};
@@ -38,20 +41,6 @@ const MERCHANT_512: &str = "keys/ksher-sample-ka-512.pkcs1.pem";
 const MOCK_CASE: &str = "mock-quick-pay-success";
 /// Signed by Ksher's real gateway key (512-bit).
 const REAL_CASE: &str = "real-v11-quick-pay-success";
-
-/// (group below `ksher/<backend>/`, typed id, raw id, target ratio; `None`: reported only).
-const PAIRS: &[(&str, &str, &str, Option<f64>)] = &[
-    ("sign", "typed_request", "raw_rsa_md5", Some(1.05)),
-    ("sign", "typed_request_fresh_common", "raw_rsa_md5", None),
-    ("sign", "typed_request_512", "raw_rsa_md5_512", Some(1.05)),
-    ("verify", "typed_response", "raw_rsa_md5", Some(1.5)),
-    (
-        "verify",
-        "typed_response_real512",
-        "raw_rsa_md5_real512",
-        Some(1.5),
-    ),
-];
 
 fn read_vector(rel: &str) -> String {
     let path = vectors_dir().join(rel);
@@ -161,20 +150,33 @@ impl Fixtures {
     }
 }
 
-/// `typed_request<suffix>` and `raw_rsa_md5<suffix>` with the merchant key `pem`.
-fn bench_sign_pair(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    backend: Backend,
-    pem: &str,
-    suffix: &str,
-    fx: &Fixtures,
-) -> Signer {
+/// A typed benchmark and the raw RSA-MD5 operation it wraps, on the same string with the same key.
+struct Pair {
+    /// Criterion group, `ksher/<backend>/<sign|verify>`.
+    group: String,
+    typed_id: &'static str,
+    raw_id: &'static str,
+    /// Highest acceptable typed ÷ raw ratio; `None`: reported only.
+    target: Option<f64>,
+    typed: Box<dyn Fn()>,
+    raw: Rc<dyn Fn()>,
+}
+
+/// `typed_request` and `raw_rsa_md5` with the 1024-bit merchant key, and
+/// `typed_request_fresh_common` (random nonce and clock reading on every call) against the same
+/// twin; or, with `key512`, `typed_request_512` and `raw_rsa_md5_512` with the 512-bit one.
+fn sign_pairs(backend: Backend, key512: bool, fx: &Fixtures) -> Vec<Pair> {
+    let pem = if key512 {
+        &fx.merchant_512
+    } else {
+        &fx.merchant_1024
+    };
     let key = PrivateKey::from_pem_with(backend, pem).expect("merchant key");
     let signer = Signer::new(fx.common.appid.clone(), key.clone()).with_version("3.0.0");
     let signed = signer
         .sign_with_common(&fx.request, fx.common.clone())
         .expect("typed sign");
-    let string_to_sign = signed.form.string_to_sign.clone();
+    let string_to_sign = signed.form.string_to_sign;
     assert!(
         key.public_key().verify(
             DigestAlgorithm::Md5,
@@ -184,61 +186,113 @@ fn bench_sign_pair(
         "typed signature verifies"
     );
 
-    let (request, common) = (&fx.request, &fx.common);
-    group.bench_function(format!("typed_request{suffix}"), |b| {
-        b.iter(|| signer.sign_with_common(black_box(request), black_box(common).clone()))
+    let group = format!("ksher/{}/sign", backend.name());
+    let raw: Rc<dyn Fn()> = Rc::new(move || {
+        black_box(key.sign(DigestAlgorithm::Md5, black_box(string_to_sign.as_bytes())))
+            .expect("raw sign");
     });
-    group.bench_function(format!("raw_rsa_md5{suffix}"), |b| {
-        b.iter(|| key.sign(DigestAlgorithm::Md5, black_box(string_to_sign.as_bytes())))
-    });
-    signer
+    let (request, common) = (fx.request.clone(), fx.common.clone());
+    let typed_signer = signer.clone();
+    let mut pairs = vec![Pair {
+        group: group.clone(),
+        typed_id: if key512 {
+            "typed_request_512"
+        } else {
+            "typed_request"
+        },
+        raw_id: if key512 {
+            "raw_rsa_md5_512"
+        } else {
+            "raw_rsa_md5"
+        },
+        target: Some(1.05),
+        typed: Box::new(move || {
+            black_box(
+                typed_signer.sign_with_common(black_box(&request), black_box(&common).clone()),
+            )
+            .expect("typed sign");
+        }),
+        raw: raw.clone(),
+    }];
+    if !key512 {
+        let request = fx.request.clone();
+        pairs.push(Pair {
+            group,
+            typed_id: "typed_request_fresh_common",
+            raw_id: pairs[0].raw_id,
+            target: None,
+            typed: Box::new(move || {
+                black_box(signer.sign(black_box(&request))).expect("typed sign");
+            }),
+            raw,
+        });
+    }
+    pairs
 }
 
-/// `typed_response<suffix>` and `raw_rsa_md5<suffix>` for one response vector.
-fn bench_verify_pair(
-    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-    backend: Backend,
-    case: &ResponseCase,
-    suffix: &str,
-) {
+/// `typed_response` and `raw_rsa_md5` for one response vector (`typed_response_real512` and
+/// `raw_rsa_md5_real512` for the real Ksher-signed one).
+fn verify_pair(backend: Backend, case: &ResponseCase, real512: bool) -> Pair {
     let public = PublicKey::from_pem_with(backend, &case.public_key_pem).expect("gateway key");
     let verifier = Verifier::new(public.clone());
-    let body = case.body.as_bytes();
     let response = verifier
-        .verify_response::<QuickPayRequest>(body)
+        .verify_response::<QuickPayRequest>(case.body.as_bytes())
         .unwrap_or_else(|e| panic!("{}: {e}", case.id));
     assert_eq!(response.data.total_fee.map(|f| f > 0), Some(true));
-    let (message, signature) = (case.string_to_verify.as_bytes(), &case.signature[..]);
-    assert!(public.verify(DigestAlgorithm::Md5, message, signature));
+    let (message, signature) = (case.string_to_verify.clone(), case.signature.clone());
+    assert!(public.verify(DigestAlgorithm::Md5, message.as_bytes(), &signature));
 
-    group.bench_function(format!("typed_response{suffix}"), |b| {
-        b.iter(|| verifier.verify_response::<QuickPayRequest>(black_box(body)))
-    });
-    group.bench_function(format!("raw_rsa_md5{suffix}"), |b| {
-        b.iter(|| {
-            public.verify(
+    let body = case.body.clone();
+    Pair {
+        group: format!("ksher/{}/verify", backend.name()),
+        typed_id: if real512 {
+            "typed_response_real512"
+        } else {
+            "typed_response"
+        },
+        raw_id: if real512 {
+            "raw_rsa_md5_real512"
+        } else {
+            "raw_rsa_md5"
+        },
+        target: Some(1.5),
+        typed: Box::new(move || {
+            black_box(verifier.verify_response::<QuickPayRequest>(black_box(body.as_bytes())))
+                .expect("typed verify");
+        }),
+        raw: Rc::new(move || {
+            let ok = public.verify(
                 DigestAlgorithm::Md5,
-                black_box(message),
-                black_box(signature),
-            )
-        })
-    });
+                black_box(message.as_bytes()),
+                black_box(&signature),
+            );
+            assert!(black_box(ok), "raw verify");
+        }),
+    }
 }
 
-fn bench_backend(c: &mut Criterion, backend: Backend, fx: &Fixtures) {
-    let mut group = c.benchmark_group(format!("ksher/{}/sign", backend.name()));
-    let signer = bench_sign_pair(&mut group, backend, &fx.merchant_1024, "", fx);
-    let request = &fx.request;
-    group.bench_function("typed_request_fresh_common", |b| {
-        b.iter(|| signer.sign(black_box(request)))
-    });
-    bench_sign_pair(&mut group, backend, &fx.merchant_512, "_512", fx);
-    group.finish();
+fn backend_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
+    let mut pairs = sign_pairs(backend, false, fx);
+    pairs.extend(sign_pairs(backend, true, fx));
+    pairs.push(verify_pair(backend, &fx.mock, false));
+    pairs.push(verify_pair(backend, &fx.real, true));
+    pairs
+}
 
-    let mut group = c.benchmark_group(format!("ksher/{}/verify", backend.name()));
-    bench_verify_pair(&mut group, backend, &fx.mock, "");
-    bench_verify_pair(&mut group, backend, &fx.real, "_real512");
-    group.finish();
+/// Each pair's typed benchmark followed by its raw twin (a shared twin runs once).
+fn bench_pairs(c: &mut Criterion, pairs: &[Pair]) {
+    for same_group in pairs.chunk_by(|a, b| a.group == b.group) {
+        let mut group = c.benchmark_group(&same_group[0].group);
+        let mut raw_done = Vec::new();
+        for pair in same_group {
+            group.bench_function(pair.typed_id, |b| b.iter(&pair.typed));
+            if !raw_done.contains(&pair.raw_id) {
+                group.bench_function(pair.raw_id, |b| b.iter(&*pair.raw));
+                raw_done.push(pair.raw_id);
+            }
+        }
+        group.finish();
+    }
 }
 
 /// The RSA-free pieces of the typed paths (the same for every backend).
@@ -306,46 +360,90 @@ fn micros(ns: f64) -> String {
     format!("{:.2} µs", ns / 1000.0)
 }
 
-/// Prints the typed ÷ raw ratio of every pair whose two halves this run measured.
-fn print_ratios(dir: &Path, since: SystemTime) {
-    let mut rows = Vec::new();
-    for backend in Backend::ALL {
-        for &(kind, typed, raw, target) in PAIRS {
-            let group = format!("ksher/{}/{kind}", backend.name());
-            let (Some((t_mean, t_median)), Some((r_mean, r_median))) = (
-                fresh_estimates(dir, &group, typed, since),
-                fresh_estimates(dir, &group, raw, since),
-            ) else {
-                continue;
-            };
-            let ratio = t_mean / r_mean;
-            let (target, verdict) = match target {
-                Some(t) if ratio <= t => (format!("≤ {t}"), "met"),
-                Some(t) => (format!("≤ {t}"), "MISSED"),
-                None => ("—".to_owned(), ""),
-            };
-            rows.push(format!(
-                "| {} | {kind}/{typed} | {} | {} | {} | {ratio:.3} | {:.3} | {target} | {verdict} |",
-                backend.name(),
-                micros(t_mean),
-                micros(r_mean),
-                micros(t_mean - r_mean),
-                t_median / r_median,
-            ));
+/// Rounds of the paired cross-check; each round times one block of typed calls and one block of
+/// raw calls back to back.
+const PAIRED_ROUNDS: usize = 250;
+/// Target length of one block.
+const PAIRED_BLOCK: Duration = Duration::from_millis(2);
+
+/// Median over [`PAIRED_ROUNDS`] of (typed block time ÷ raw block time), the two blocks of a round
+/// timed back to back in alternating order. A neighbour that slows the machine for a while slows
+/// both halves of a round alike, so this ratio resists load that the separate criterion
+/// measurements (seconds apart) do not.
+fn paired_ratio(typed: &dyn Fn(), raw: &dyn Fn()) -> f64 {
+    let block = |f: &dyn Fn(), calls: u32| {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
         }
+        start.elapsed().as_secs_f64()
+    };
+    let per_call = block(raw, 20) / 20.0;
+    let calls = ((PAIRED_BLOCK.as_secs_f64() / per_call) as u32).max(1);
+    for _ in 0..10 {
+        block(typed, calls);
+        block(raw, calls);
+    }
+    let mut ratios: Vec<f64> = (0..PAIRED_ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let t = block(typed, calls);
+                t / block(raw, calls)
+            } else {
+                let r = block(raw, calls);
+                block(typed, calls) / r
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[PAIRED_ROUNDS / 2]
+}
+
+/// For every pair whose two halves this run measured: the typed ÷ raw ratio of criterion's
+/// estimates, and the paired cross-check.
+fn print_ratios(dir: &Path, since: SystemTime, pairs: &[Pair]) {
+    let mut rows = Vec::new();
+    for pair in pairs {
+        let (Some((t_mean, t_median)), Some((r_mean, r_median))) = (
+            fresh_estimates(dir, &pair.group, pair.typed_id, since),
+            fresh_estimates(dir, &pair.group, pair.raw_id, since),
+        ) else {
+            continue;
+        };
+        let ratio = t_mean / r_mean;
+        let paired = paired_ratio(&*pair.typed, &*pair.raw);
+        let (target, verdict) = match pair.target {
+            Some(t) if ratio <= t => (format!("≤ {t}"), "met"),
+            Some(t) => (format!("≤ {t}"), "MISSED"),
+            None => ("—".to_owned(), ""),
+        };
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} | **{ratio:.3}** | {:.3} | {paired:.3} | {target} | {verdict} |",
+            pair.group.trim_start_matches("ksher/"),
+            pair.typed_id,
+            micros(t_mean),
+            micros(r_mean),
+            micros(t_mean - r_mean),
+            t_median / r_median,
+        ));
     }
     if rows.is_empty() {
         return;
     }
-    println!("\nTyped ÷ raw RSA-MD5 on the same string, point estimates of this run:\n");
+    println!("\nTyped ÷ raw RSA-MD5 on the same string with the same key, this run:\n");
     println!(
-        "| backend | typed benchmark | typed (mean) | raw (mean) | difference \
-         | ratio of means | ratio of medians | target | |"
+        "| backend/path | typed benchmark | typed (mean) | raw (mean) | difference \
+         | ratio of means | ratio of medians | paired ratio | target | |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
     for row in rows {
         println!("{row}");
     }
+    println!(
+        "\nThe verdict is on the ratio of criterion's mean estimates. Paired ratio: median over \
+         {PAIRED_ROUNDS} rounds of back-to-back blocks (~{} ms each) of typed and raw calls.",
+        PAIRED_BLOCK.as_millis()
+    );
 }
 
 fn main() {
@@ -358,10 +456,12 @@ fn main() {
         .output_directory(&dir)
         .configure_from_args();
     let fixtures = Fixtures::load();
-    for &backend in Backend::ALL {
-        bench_backend(&mut c, backend, &fixtures);
-    }
+    let pairs: Vec<Pair> = Backend::ALL
+        .iter()
+        .flat_map(|&backend| backend_pairs(backend, &fixtures))
+        .collect();
+    bench_pairs(&mut c, &pairs);
     bench_parts(&mut c, &fixtures);
     c.final_summary();
-    print_ratios(&dir, started);
+    print_ratios(&dir, started, &pairs);
 }

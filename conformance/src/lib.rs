@@ -8,6 +8,7 @@ pub struct ReadmeDoctests;
 
 pub mod alipayplus;
 pub mod ksher;
+pub mod runner;
 pub mod vectors;
 
 use std::path::PathBuf;
@@ -15,4 +16,9 @@ use std::path::PathBuf;
 /// `conformance/vectors/` of this repository.
 pub fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+/// `conformance/expected-failures.txt` of this repository.
+pub fn expected_failures_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-failures.txt")
 }

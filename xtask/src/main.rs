@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use xtask::{codegen, repo_root, Drift, Mode};
 
-const USAGE: &str = "usage: cargo xtask codegen [--check]";
+const USAGE: &str = "usage: cargo xtask codegen [--check]\n       cargo xtask conformance [--fix] [--vectors DIR] [--expected-failures FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -10,6 +10,7 @@ fn main() -> ExitCode {
     match args.as_slice() {
         ["codegen"] => run_codegen(Mode::Write),
         ["codegen", "--check"] => run_codegen(Mode::Check),
+        ["conformance", rest @ ..] => run_conformance(rest),
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
@@ -54,6 +55,35 @@ fn run_codegen(mode: Mode) -> ExitCode {
             } else {
                 ExitCode::SUCCESS
             }
+        }
+    }
+}
+
+/// Runs the vector runner of the conformance crate (`payspec conformance`); xtask itself stays
+/// small (it does not link the generated crates).
+fn run_conformance(args: &[&str]) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = std::process::Command::new(cargo)
+        .current_dir(repo_root())
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "payspec-conformance",
+            "--bin",
+            "payspec",
+            "--",
+            "conformance",
+        ])
+        .args(args)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(s.code().map_or(1, |c| c.clamp(1, 255) as u8)),
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::FAILURE
         }
     }
 }

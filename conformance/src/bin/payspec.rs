@@ -39,6 +39,18 @@ enum Api {
     /// Alipay+ ACQP API (SHA256withRSA, `Signature` header).
     #[command(subcommand)]
     Alipayplus(AlipayCmd),
+    /// Run every golden-vector file through the generated crates (strict expected-failure list).
+    Conformance {
+        /// Directory of vector files.
+        #[arg(long)]
+        vectors: Option<PathBuf>,
+        /// Expected-failure list.
+        #[arg(long)]
+        expected_failures: Option<PathBuf>,
+        /// Rewrite the expected-failure list to the current failures.
+        #[arg(long)]
+        fix: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,6 +152,11 @@ fn main() -> ExitCode {
     let result = match cli.api {
         Api::Ksher(cmd) => run_ksher(cmd, cli.backend),
         Api::Alipayplus(cmd) => run_alipayplus(cmd, cli.backend),
+        Api::Conformance {
+            vectors,
+            expected_failures,
+            fix,
+        } => run_conformance(vectors, expected_failures, fix),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -365,5 +382,55 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
                 Err(e) => Err(Failure(1, format!("invalid: {e}"))),
             }
         }
+    }
+}
+
+fn run_conformance(
+    vectors: Option<PathBuf>,
+    expected: Option<PathBuf>,
+    fix: bool,
+) -> Result<(), Failure> {
+    use payspec_conformance::runner;
+    let vectors = vectors.unwrap_or_else(payspec_conformance::vectors_dir);
+    let list_path = expected.unwrap_or_else(payspec_conformance::expected_failures_file);
+    let list = match std::fs::read_to_string(&list_path) {
+        Ok(text) => runner::parse_expected_failures(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => runner::ExpectedFailures::new(),
+        Err(e) => {
+            return Err(Failure(
+                2,
+                format!("cannot read {}: {e}", list_path.display()),
+            ))
+        }
+    };
+    if !vectors.is_dir() {
+        return Err(Failure(
+            2,
+            format!("{} is not a directory", vectors.display()),
+        ));
+    }
+    let reports = runner::run_all(&vectors);
+    let summary = runner::summarize(&reports, &list);
+    print!("{}", runner::render(&reports, &summary, &list));
+    if fix {
+        std::fs::write(
+            &list_path,
+            runner::render_expected_failures(&summary.actual_failures),
+        )
+        .map_err(|e| Failure(2, format!("cannot write {}: {e}", list_path.display())))?;
+        println!(
+            "wrote {} ({} entries)",
+            list_path.display(),
+            summary.actual_failures.len()
+        );
+        return Ok(());
+    }
+    if summary.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure(
+            1,
+            format!("conformance failed: {} problem(s)", summary.failed.len()),
+        ))
     }
 }
