@@ -1228,10 +1228,25 @@ fn types_rs(api: &Api) -> TokenStream {
         })
         .collect();
     let object_idents: Vec<Ident> = object_names.iter().map(|n| ident(n)).collect();
+    let has_enums = api.types.iter().any(|t| matches!(t, TypeDef::Enum { .. }));
+    let imports = if has_enums {
+        quote! {
+            use payspec_runtime::__private::serde::{Deserialize, Deserializer, Serialize, Serializer};
+            use payspec_runtime::ValidationError;
+        }
+    } else if sent.is_empty() {
+        quote!(
+            use payspec_runtime::__private::serde::{Deserialize, Serialize};
+        )
+    } else {
+        quote! {
+            use payspec_runtime::__private::serde::{Deserialize, Serialize};
+            use payspec_runtime::ValidationError;
+        }
+    };
     quote! {
         //! Enums and object types of the spec (`types:`, inline request and response bodies).
-        use payspec_runtime::__private::serde::{Deserialize, Deserializer, Serialize, Serializer};
-        use payspec_runtime::ValidationError;
+        #imports
 
         #(#items)*
 

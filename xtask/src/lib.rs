@@ -44,23 +44,47 @@ impl fmt::Display for Drift {
     }
 }
 
-/// Generates every spec under `root/spec/` (sorted by file name).
+/// Where generated crates go: `(spec folder, output folder)`. The shipped specs generate into
+/// `generated/`; the generator's fixture specs into `conformance/fixtures/generated/`, where they
+/// are compiled as workspace crates (golden output that does not build cannot land).
+pub const SPEC_SETS: &[(&str, &str)] = &[
+    ("spec", "generated"),
+    ("conformance/fixtures", "conformance/fixtures/generated"),
+];
+
+/// Generates every spec of every set (sorted by file name).
 pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>, String> {
-    let mut specs: Vec<PathBuf> = fs::read_dir(root.join("spec"))
-        .map_err(|e| format!("cannot read {}: {e}", root.join("spec").display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    specs.sort();
     let mut files = Vec::new();
-    for spec in specs {
-        let name = spec
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let display = format!("spec/{name}");
-        let text = fs::read_to_string(&spec).map_err(|e| format!("cannot read {display}: {e}"))?;
-        files.extend(payspec_codegen::generate(&display, &text).map_err(|e| e.to_string())?);
+    for (spec_dir, out_dir) in SPEC_SETS {
+        let Ok(entries) = fs::read_dir(root.join(spec_dir)) else {
+            continue;
+        };
+        let mut specs: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        specs.sort();
+        for spec in specs {
+            let name = spec
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let display = format!("{spec_dir}/{name}");
+            let text =
+                fs::read_to_string(&spec).map_err(|e| format!("cannot read {display}: {e}"))?;
+            for mut file in payspec_codegen::generate(&display, &text).map_err(|e| e.to_string())? {
+                if let Some(rest) = file.path.strip_prefix("generated/") {
+                    file.path = format!("{out_dir}/{rest}");
+                }
+                files.push(file);
+            }
+        }
+    }
+    if files.is_empty() {
+        return Err(format!(
+            "no specs found under {}",
+            root.join("spec").display()
+        ));
     }
     Ok(files)
 }
@@ -110,7 +134,9 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<Vec<Drift>, String> {
         }
     }
     let mut existing = Vec::new();
-    walk(&root.join("generated"), &mut existing);
+    for (_, out_dir) in SPEC_SETS {
+        walk(&root.join(out_dir), &mut existing);
+    }
     existing.sort();
     for path in existing {
         let rel = path
