@@ -1761,12 +1761,18 @@ fn json_client_rs(api: &Api) -> TokenStream {
         unsigned_status,
         unsigned_allowed,
         notification_tolerance_seconds,
+        headers,
     } = &api.signature
     else {
         return quote!();
     };
     let _ = digest;
     let key_version = *key_version as u32;
+    let h_signature = &headers.signature;
+    let h_client_id = &headers.client_id;
+    let h_request_time = &headers.request_time;
+    let h_response_time = &headers.response_time;
+    let h_content_type = &headers.content_type;
     let tolerance = *notification_tolerance_seconds as i64;
     let format_time = if request_time_format == "epoch_ms" {
         quote!((self.clock.now().unix_timestamp_nanos() / 1_000_000).to_string())
@@ -1846,6 +1852,17 @@ fn json_client_rs(api: &Api) -> TokenStream {
         /// `keyVersion` sent in the `Signature` header by default.
         pub const KEY_VERSION: u32 = #key_version;
 
+        /// Name of the signature header (requests, responses, notifications).
+        pub const HEADER_SIGNATURE: &str = #h_signature;
+        /// Name of the client-id header.
+        pub const HEADER_CLIENT_ID: &str = #h_client_id;
+        /// Name of the request-time header (requests and notifications).
+        pub const HEADER_REQUEST_TIME: &str = #h_request_time;
+        /// Name of the response-time header (responses).
+        pub const HEADER_RESPONSE_TIME: &str = #h_response_time;
+        /// Content type of request bodies.
+        pub const CONTENT_TYPE: &str = #h_content_type;
+
         /// Default freshness window of notifications, in seconds.
         pub const NOTIFICATION_TOLERANCE_SECONDS: i64 = #tolerance;
 
@@ -1906,10 +1923,10 @@ fn json_client_rs(api: &Api) -> TokenStream {
             /// The HTTP headers to send.
             pub fn headers(&self) -> [(&'static str, String); 4] {
                 [
-                    ("Content-Type", "application/json; charset=UTF-8".to_owned()),
-                    ("Client-Id", self.client_id.clone()),
-                    ("Request-Time", self.request_time.clone()),
-                    ("Signature", self.signature.header.clone()),
+                    ("Content-Type", CONTENT_TYPE.to_owned()),
+                    (HEADER_CLIENT_ID, self.client_id.clone()),
+                    (HEADER_REQUEST_TIME, self.request_time.clone()),
+                    (HEADER_SIGNATURE, self.signature.header.clone()),
                 ]
             }
         }

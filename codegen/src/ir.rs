@@ -74,7 +74,18 @@ pub enum Signature {
         unsigned_status: Vec<String>,
         unsigned_allowed: Vec<String>,
         notification_tolerance_seconds: u64,
+        headers: SignatureHeaders,
     },
+}
+
+/// HTTP header names (and the content type) of the `header-rsa` scheme.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    pub signature: String,
+    pub client_id: String,
+    pub request_time: String,
+    pub response_time: String,
+    pub content_type: String,
 }
 
 /// Where a common parameter's value comes from when the caller does not give one.

@@ -551,6 +551,37 @@ fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
     let notification_tolerance_seconds = map
         .opt_u64("notification_tolerance_seconds")?
         .unwrap_or(300);
+    let headers = match map.get("headers") {
+        Some(node) => {
+            let mut h = yaml::map(file, node, "`headers`")?;
+            let mut name = |key: &'static str, default: &str| -> Result<String, SpecError> {
+                let value = h.opt_str(key)?.unwrap_or_else(|| default.to_owned());
+                if value.is_empty() || value.chars().any(|c| c.is_control()) {
+                    return Err(SpecError::new(
+                        h.value_loc(key),
+                        format!("header `{key}` must be a non-empty header value"),
+                    ));
+                }
+                Ok(value)
+            };
+            let headers = SignatureHeaders {
+                signature: name("signature", "Signature")?,
+                client_id: name("client_id", "Client-Id")?,
+                request_time: name("request_time", "Request-Time")?,
+                response_time: name("response_time", "Response-Time")?,
+                content_type: name("content_type", "application/json; charset=UTF-8")?,
+            };
+            h.deny_unknown("`headers`")?;
+            headers
+        }
+        None => SignatureHeaders {
+            signature: "Signature".into(),
+            client_id: "Client-Id".into(),
+            request_time: "Request-Time".into(),
+            response_time: "Response-Time".into(),
+            content_type: "application/json; charset=UTF-8".into(),
+        },
+    };
     map.deny_unknown("`signature`")?;
     Ok(Signature::HeaderRsa {
         digest,
@@ -559,6 +590,7 @@ fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
         unsigned_status,
         unsigned_allowed,
         notification_tolerance_seconds,
+        headers,
     })
 }
 

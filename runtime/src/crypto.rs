@@ -438,3 +438,38 @@ fn first_openssl_reason(e: &openssl::error::ErrorStack) -> String {
         .and_then(|err| err.reason().map(str::to_owned))
         .unwrap_or_else(|| "unrecognised key data".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = include_str!("../../conformance/vectors/keys/ksher-merchant-1024.pkcs8.pem");
+
+    #[test]
+    fn debug_never_prints_key_material() {
+        for backend in Backend::ALL {
+            let key = PrivateKey::from_pem_with(*backend, KEY).expect("test key loads");
+            let text = format!("{key:?} {:?}", key.public_key());
+            assert!(text.contains("bits: 1024"), "{text}");
+            // No base64 or hex run long enough to be key material.
+            let longest = text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .map(str::len)
+                .max()
+                .unwrap_or(0);
+            assert!(longest < 16, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_pem_is_an_error_without_key_material() {
+        for backend in Backend::ALL {
+            let broken = KEY.replace("MII", "XXX");
+            let err = PrivateKey::from_pem_with(*backend, &broken)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("PKCS#1") && !err.contains("XXX"), "{err}");
+            assert!(PublicKey::from_pem_with(*backend, "not a key").is_err());
+        }
+    }
+}
