@@ -611,6 +611,13 @@ fn client_rs(api: &Api) -> TokenStream {
             pub fn url(&self, base_url: &str) -> String {
                 format!("{}{}", base_url.trim_end_matches('/'), self.path)
             }
+
+            /// The request as an `http::Request`: POST of the form body to `url(base_url)`.
+            pub fn to_http(&self, base_url: &str) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::http::Error> {
+                payspec_runtime::http::Request::post(self.url(base_url))
+                    .header("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+                    .body(self.form.body.clone().into_bytes())
+            }
         }
 
         /// Signs requests with the merchant key (sans-IO: the clock and nonce source are injectable).
@@ -707,6 +714,17 @@ fn client_rs(api: &Api) -> TokenStream {
             /// Verifies the raw response body of operation `O` and returns its typed `data`.
             pub fn verify_response<O: Operation>(&self, body: &[u8]) -> Result<Verified<Response<O::Data>>, ResponseError> {
                 payspec_runtime::sorted_params::verify_typed(body, &self.key, DIGEST, O::SIGNED_FIELDS, O::NAME)
+            }
+
+            /// Verifies an HTTP response to operation `O`: a success status, then the body.
+            pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
+                &self,
+                response: &payspec_runtime::http::Response<B>,
+            ) -> Result<Verified<Response<O::Data>>, ResponseError> {
+                if !response.status().is_success() {
+                    return Err(ResponseError::HttpStatus(response.status().as_u16()));
+                }
+                self.verify_response::<O>(response.body().as_ref())
             }
 
             /// Verifies a response or notification of an operation / notification named at run time,
@@ -1804,6 +1822,7 @@ fn json_client_rs(api: &Api) -> TokenStream {
     let notification_wires: Vec<&str> = api.notifications.iter().map(|n| n.wire.as_str()).collect();
     let notification_items = api.notifications.iter().map(|n| {
         let verify = format_ident!("verify_{}", n.wire.to_snake_case_string());
+        let verify_http = format_ident!("verify_http_{}", n.wire.to_snake_case_string());
         let reply = format_ident!("{}_REPLY", n.wire.to_snake_case_string().to_uppercase());
         let data = ident(&n.data_type);
         let wire = &n.wire;
@@ -1837,6 +1856,22 @@ fn json_client_rs(api: &Api) -> TokenStream {
                         body,
                     };
                     payspec_runtime::header_signature::verify_typed_notification(&check, &self.keys, now, self.tolerance, #wire)
+                }
+
+                /// Like the method above, for a received `http::Request` (path, headers and body taken from it).
+                pub fn #verify_http<B: AsRef<[u8]>>(
+                    &self,
+                    request: &payspec_runtime::http::Request<B>,
+                    now: payspec_runtime::time::OffsetDateTime,
+                ) -> Result<Verified<JsonMessage<crate::types::#data>>, JsonMessageError> {
+                    let headers = request.headers();
+                    self.#verify(
+                        request.uri().path(),
+                        payspec_runtime::header_signature::header_value(headers, HEADER_REQUEST_TIME),
+                        payspec_runtime::header_signature::header_value(headers, HEADER_SIGNATURE),
+                        request.body().as_ref(),
+                        now,
+                    )
                 }
             }
         }
@@ -1918,6 +1953,16 @@ fn json_client_rs(api: &Api) -> TokenStream {
             /// Full URL for a base URL such as [`Host::production_url`].
             pub fn url(&self, base_url: &str) -> String {
                 format!("{}{}", base_url.trim_end_matches('/'), self.path)
+            }
+
+            /// The request as an `http::Request`: POST of the body to `url(base_url)` with
+            /// [`Self::headers`].
+            pub fn to_http(&self, base_url: &str) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::http::Error> {
+                let mut builder = payspec_runtime::http::Request::post(self.url(base_url));
+                for (name, value) in self.headers() {
+                    builder = builder.header(name, value);
+                }
+                builder.body(self.body.clone())
             }
 
             /// The HTTP headers to send.
@@ -2066,6 +2111,23 @@ fn json_client_rs(api: &Api) -> TokenStream {
                 body: &[u8],
             ) -> Result<Verified<JsonMessage<O::Response>>, JsonMessageError> {
                 payspec_runtime::header_signature::verify_typed_response(&self.check(O::PATH, response_time, signature, body), &self.keys, O::NAME)
+            }
+
+            /// Verifies an HTTP response to operation `O` (status, `response-time` and `signature`
+            /// headers, exact body) and parses it.
+            pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
+                &self,
+                response: &payspec_runtime::http::Response<B>,
+            ) -> Result<Verified<JsonMessage<O::Response>>, JsonMessageError> {
+                if !response.status().is_success() {
+                    return Err(JsonMessageError::HttpStatus(response.status().as_u16()));
+                }
+                let headers = response.headers();
+                self.verify_response::<O>(
+                    payspec_runtime::header_signature::header_value(headers, HEADER_RESPONSE_TIME),
+                    payspec_runtime::header_signature::header_value(headers, HEADER_SIGNATURE),
+                    response.body().as_ref(),
+                )
             }
 
             /// Verifies a response to a request sent to `path`, without typing the body.

@@ -1128,6 +1128,9 @@ pub struct JsonMessage<T> {
 /// Why a JSON response or notification was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum JsonMessageError {
+    /// The HTTP status was not a success.
+    #[error("HTTP status {0}")]
+    HttpStatus(u16),
     /// Headers or signature rejected.
     #[error(transparent)]
     Verify(#[from] HeaderVerifyError),
@@ -1149,6 +1152,11 @@ fn decode<T: serde::de::DeserializeOwned>(
         operation: operation.to_owned(),
         message: e.to_string(),
     })
+}
+
+/// The value of header `name` (case-insensitive), if present and valid text.
+pub fn header_value<'a>(headers: &'a http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// [`verify_response`], then parses the body into `T`.

@@ -25,6 +25,10 @@ pub use verified::Verified;
 /// The date-time crate used for clocks and notification windows.
 pub use time;
 
+/// The `http` crate: signed requests convert to `http::Request`, and verifiers read
+/// `http::Response`s, so any HTTP stack can carry them.
+pub use http;
+
 /// Re-exports used by generated code, so generated crates need no direct dependency on them.
 #[doc(hidden)]
 pub mod __private {

@@ -505,6 +505,9 @@ pub enum ResponseError {
     /// No operation or notification of that name.
     #[error("unknown operation or notification `{0}`")]
     UnknownOperation(String),
+    /// The HTTP status was not a success (the body is not a gateway answer).
+    #[error("HTTP status {0}")]
+    HttpStatus(u16),
 }
 
 /// Verifies `body` and parses its `data` into `D` (the generated type of the operation).

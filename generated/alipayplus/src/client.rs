@@ -109,6 +109,18 @@ impl SignedRequest {
     pub fn url(&self, base_url: &str) -> String {
         format!("{}{}", base_url.trim_end_matches('/'), self.path)
     }
+    /// The request as an `http::Request`: POST of the body to `url(base_url)` with
+    /// [`Self::headers`].
+    pub fn to_http(
+        &self,
+        base_url: &str,
+    ) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::http::Error> {
+        let mut builder = payspec_runtime::http::Request::post(self.url(base_url));
+        for (name, value) in self.headers() {
+            builder = builder.header(name, value);
+        }
+        builder.body(self.body.clone())
+    }
     /// The HTTP headers to send.
     pub fn headers(&self) -> [(&'static str, String); 4] {
         [
@@ -273,6 +285,27 @@ impl Verifier {
             O::NAME,
         )
     }
+    /// Verifies an HTTP response to operation `O` (status, `response-time` and `signature`
+    /// headers, exact body) and parses it.
+    pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
+        &self,
+        response: &payspec_runtime::http::Response<B>,
+    ) -> Result<Verified<JsonMessage<O::Response>>, JsonMessageError> {
+        if !response.status().is_success() {
+            return Err(JsonMessageError::HttpStatus(response.status().as_u16()));
+        }
+        let headers = response.headers();
+        self.verify_response::<
+                O,
+            >(
+            payspec_runtime::header_signature::header_value(
+                headers,
+                HEADER_RESPONSE_TIME,
+            ),
+            payspec_runtime::header_signature::header_value(headers, HEADER_SIGNATURE),
+            response.body().as_ref(),
+        )
+    }
     /// Verifies a response to a request sent to `path`, without typing the body.
     pub fn verify_response_raw(
         &self,
@@ -372,6 +405,27 @@ impl Verifier {
             now,
             self.tolerance,
             "notifyPayment",
+        )
+    }
+    /// Like the method above, for a received `http::Request` (path, headers and body taken from it).
+    pub fn verify_http_notify_payment<B: AsRef<[u8]>>(
+        &self,
+        request: &payspec_runtime::http::Request<B>,
+        now: payspec_runtime::time::OffsetDateTime,
+    ) -> Result<
+        Verified<JsonMessage<crate::types::NotifyPaymentData>>,
+        JsonMessageError,
+    > {
+        let headers = request.headers();
+        self.verify_notify_payment(
+            request.uri().path(),
+            payspec_runtime::header_signature::header_value(
+                headers,
+                HEADER_REQUEST_TIME,
+            ),
+            payspec_runtime::header_signature::header_value(headers, HEADER_SIGNATURE),
+            request.body().as_ref(),
+            now,
         )
     }
 }

@@ -202,6 +202,15 @@ impl SignedRequest {
     pub fn url(&self, base_url: &str) -> String {
         format!("{}{}", base_url.trim_end_matches('/'), self.path)
     }
+    /// The request as an `http::Request`: POST of the form body to `url(base_url)`.
+    pub fn to_http(
+        &self,
+        base_url: &str,
+    ) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::http::Error> {
+        payspec_runtime::http::Request::post(self.url(base_url))
+            .header("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+            .body(self.form.body.clone().into_bytes())
+    }
 }
 /// Signs requests with the merchant key (sans-IO: the clock and nonce source are injectable).
 #[derive(Clone)]
@@ -338,6 +347,16 @@ impl Verifier {
             O::SIGNED_FIELDS,
             O::NAME,
         )
+    }
+    /// Verifies an HTTP response to operation `O`: a success status, then the body.
+    pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
+        &self,
+        response: &payspec_runtime::http::Response<B>,
+    ) -> Result<Verified<Response<O::Data>>, ResponseError> {
+        if !response.status().is_success() {
+            return Err(ResponseError::HttpStatus(response.status().as_u16()));
+        }
+        self.verify_response::<O>(response.body().as_ref())
     }
     /// Verifies a response or notification of an operation / notification named at run time,
     /// without typing its `data`.
