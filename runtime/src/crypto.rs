@@ -83,6 +83,13 @@ pub enum KeyError {
 #[error("RSA signing failed: {0}")]
 pub struct SignError(String);
 
+impl SignError {
+    /// A signing error with the given message (never key material).
+    pub fn from_message(message: String) -> Self {
+        SignError(message)
+    }
+}
+
 /// An RSA private key. Its `Debug` output never shows key material.
 #[derive(Clone)]
 pub struct PrivateKey {
