@@ -45,6 +45,26 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     }
 }
 
+/// `order.goods[0].name` for an ignored member (Option and newtype layers are invisible in JSON).
+fn member_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", member_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = member_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => member_path(parent),
+    }
+}
+
 /// Parses a JSON request body strictly: a member the type does not have, or a value of the wrong
 /// type, is an error naming the member's path (e.g. `order.env.terminalType`).
 pub fn from_str_strict<T: serde::de::DeserializeOwned>(
@@ -53,7 +73,7 @@ pub fn from_str_strict<T: serde::de::DeserializeOwned>(
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(json);
     let parsed: Result<T, _> =
-        serde_ignored::deserialize(&mut de, |path| unknown.push(path.to_string()));
+        serde_ignored::deserialize(&mut de, |path| unknown.push(member_path(&path)));
     if let Some(first) = unknown.into_iter().next() {
         return Err(crate::ValidationError::Invalid {
             field: first,
@@ -129,5 +149,16 @@ mod tests {
         assert!(err(r#"{"n":"one"}"#)
             .starts_with("parameter `n` is invalid: expected a non-negative integer"));
         assert!(err("[1").starts_with("parameter `body` is invalid"));
+
+        #[derive(serde::Deserialize, Debug)]
+        struct Outer {
+            #[allow(dead_code)]
+            items: Option<Vec<Option<T>>>,
+        }
+        let nested = from_str_strict::<Outer>(r#"{"items":[{"n":"1"},{"x":true}]}"#).unwrap_err();
+        assert_eq!(
+            nested.to_string(),
+            "parameter `items[1].x` is invalid: unknown member"
+        );
     }
 }

@@ -13,7 +13,10 @@ pub mod header_signature;
 pub mod json;
 pub mod lenient;
 pub mod money;
+pub mod retry;
 pub mod sorted_params;
+#[cfg(feature = "client")]
+pub mod transport;
 pub mod validate;
 mod verified;
 

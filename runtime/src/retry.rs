@@ -1,0 +1,198 @@
+//! A retry policy that is safe for payments.
+//!
+//! * A request that never reached the gateway (the connection was not established) may always be
+//!   repeated.
+//! * Query operations are also retried on timeouts and 5xx answers, with capped exponential
+//!   backoff and jitter.
+//! * Creating operations (payments, refunds, payouts) are never repeated after an outcome that
+//!   may have been processed (timeout after sending, 5xx) — the caller must query first — unless
+//!   the gateway itself says the same request may be sent again (Ksher: an error envelope,
+//!   `code` ≠ 0; Alipay+: `U` with `UNKNOWN_EXCEPTION`). Repeats reuse the same merchant order /
+//!   request id, so a replay is idempotent at the gateway.
+//!
+//! Every refusal to retry carries its reason.
+
+use std::time::Duration;
+
+/// What happened to one attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// No connection: the request certainly did not reach the gateway.
+    ConnectFailed,
+    /// The request may have been sent (timeout, connection lost mid-way).
+    MaybeSent,
+    /// The gateway answered with a non-success HTTP status.
+    Status(u16),
+    /// The gateway answered and says the same request may be repeated.
+    GatewaySaysRetry,
+}
+
+/// The policy's decision after a failed attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Send the same request again after this delay.
+    Retry {
+        /// Delay before the next attempt.
+        after: Duration,
+    },
+    /// Do not retry.
+    Stop {
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// Capped exponential backoff with jitter, bounded attempts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// Delay before the second attempt.
+    pub base_delay: Duration,
+    /// Upper bound of any delay.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// A policy that never retries.
+    pub fn never() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Decides after attempt number `attempt` (1-based) of an operation that `creates` something
+    /// (or only queries) ended with `outcome`. `jitter` in `[0, 1)` spreads the delay over
+    /// `[delay / 2, delay]` (pass a random number; tests pass a fixed one).
+    pub fn decide(
+        &self,
+        attempt: u32,
+        creates: bool,
+        outcome: &AttemptOutcome,
+        jitter: f64,
+    ) -> Decision {
+        let allowed = match outcome {
+            AttemptOutcome::ConnectFailed => Ok(()),
+            AttemptOutcome::GatewaySaysRetry => Ok(()),
+            AttemptOutcome::Status(code) if (400..500).contains(code) => Err(format!(
+                "HTTP {code} is a client error: repeating the same request cannot help"
+            )),
+            AttemptOutcome::MaybeSent | AttemptOutcome::Status(_) if creates => Err(format!(
+                "{} of a creating operation may have been processed: query its status before \
+                 sending it again",
+                describe(outcome)
+            )),
+            AttemptOutcome::MaybeSent | AttemptOutcome::Status(_) => Ok(()),
+        };
+        if let Err(reason) = allowed {
+            return Decision::Stop { reason };
+        }
+        if attempt >= self.max_attempts {
+            return Decision::Stop {
+                reason: format!(
+                    "gave up after {attempt} attempt(s); last: {}",
+                    describe(outcome)
+                ),
+            };
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        let factor = 0.5 + 0.5 * jitter.clamp(0.0, 1.0);
+        Decision::Retry {
+            after: capped.mul_f64(factor),
+        }
+    }
+}
+
+fn describe(outcome: &AttemptOutcome) -> String {
+    match outcome {
+        AttemptOutcome::ConnectFailed => "connection failed".to_owned(),
+        AttemptOutcome::MaybeSent => "a timeout or broken connection".to_owned(),
+        AttemptOutcome::Status(code) => format!("HTTP {code}"),
+        AttemptOutcome::GatewaySaysRetry => "the gateway asked for a repeat".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(attempt: u32, creates: bool, outcome: AttemptOutcome, expected: Result<u64, &str>) {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(300),
+        };
+        match (policy.decide(attempt, creates, &outcome, 1.0), expected) {
+            (Decision::Retry { after }, Ok(ms)) => {
+                assert_eq!(after, Duration::from_millis(ms), "{outcome:?}")
+            }
+            (Decision::Stop { reason }, Err(part)) => assert!(reason.contains(part), "{reason}"),
+            (got, want) => panic!(
+                "{outcome:?} attempt {attempt} creates {creates}: got {got:?}, want {want:?}"
+            ),
+        }
+    }
+
+    #[test]
+    fn payment_safe_decisions() {
+        // Queries: network trouble and 5xx are retried with capped exponential backoff.
+        check(1, false, AttemptOutcome::MaybeSent, Ok(100));
+        check(2, false, AttemptOutcome::Status(503), Ok(200));
+        check(3, false, AttemptOutcome::Status(500), Ok(300));
+        check(
+            4,
+            false,
+            AttemptOutcome::Status(500),
+            Err("gave up after 4"),
+        );
+        check(1, false, AttemptOutcome::Status(404), Err("client error"));
+        // Creating operations: only when the request surely did not arrive, or the gateway says so.
+        check(1, true, AttemptOutcome::ConnectFailed, Ok(100));
+        check(1, true, AttemptOutcome::GatewaySaysRetry, Ok(100));
+        check(
+            1,
+            true,
+            AttemptOutcome::MaybeSent,
+            Err("may have been processed"),
+        );
+        check(
+            1,
+            true,
+            AttemptOutcome::Status(502),
+            Err("query its status"),
+        );
+        check(4, true, AttemptOutcome::ConnectFailed, Err("gave up"));
+    }
+
+    #[test]
+    fn jitter_spreads_over_the_upper_half() {
+        let policy = RetryPolicy::default();
+        let low = policy.decide(1, false, &AttemptOutcome::MaybeSent, 0.0);
+        let high = policy.decide(1, false, &AttemptOutcome::MaybeSent, 0.999);
+        assert_eq!(
+            low,
+            Decision::Retry {
+                after: Duration::from_millis(100)
+            }
+        );
+        assert!(matches!(high, Decision::Retry { after } if after > Duration::from_millis(199)));
+        assert!(matches!(
+            RetryPolicy::never().decide(1, false, &AttemptOutcome::ConnectFailed, 0.5),
+            Decision::Stop { .. }
+        ));
+    }
+}
