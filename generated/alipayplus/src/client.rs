@@ -370,6 +370,73 @@ impl Verifier {
         }
     }
 }
+/// An async client: signs each attempt afresh (same request id, new `Request-Time`), sends it,
+/// verifies the answer and retries only when that is safe for payments (see
+/// [`payspec_runtime::retry`]).
+#[cfg(feature = "client")]
+#[derive(Clone, Debug)]
+pub struct Client {
+    signer: Signer,
+    verifier: Verifier,
+    transport: payspec_runtime::transport::HttpTransport,
+    base_url: String,
+}
+#[cfg(feature = "client")]
+impl Client {
+    /// A client for `base_url` (e.g. [`Host::production_url`], or a mock gateway).
+    pub fn new(
+        signer: Signer,
+        verifier: Verifier,
+        transport: payspec_runtime::transport::HttpTransport,
+        base_url: impl Into<String>,
+    ) -> Self {
+        Client {
+            signer,
+            verifier,
+            transport,
+            base_url: base_url.into(),
+        }
+    }
+    /// Calls operation `O`; returns its verified, typed answer. A `U` result is an answer
+    /// (in progress / unknown): inquire, do not treat it as a failure.
+    pub async fn call<O: Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        Verified<JsonMessage<O::Response>>,
+        payspec_runtime::transport::ClientError<JsonMessageError>,
+    > {
+        use payspec_runtime::retry::AttemptOutcome;
+        use payspec_runtime::transport::AttemptError;
+        let base = self.base_url.as_str();
+        self.transport
+            .run(
+                O::CREATES,
+                |_| async move {
+                    let signed = self
+                        .signer
+                        .sign(request)
+                        .map_err(|e| AttemptError::Request(e.to_string()))?;
+                    let http = signed
+                        .to_http(base)
+                        .map_err(|e| AttemptError::Request(e.to_string()))?;
+                    let response = self.transport.send(http).await?;
+                    match self.verifier.verify_http_response::<O, _>(&response) {
+                        Ok(verified) => Ok(verified),
+                        Err(JsonMessageError::HttpStatus(code)) => {
+                            Err(AttemptError::Retryable {
+                                outcome: AttemptOutcome::Status(code),
+                                detail: format!("HTTP {code}"),
+                                response: None,
+                            })
+                        }
+                        Err(e) => Err(AttemptError::Response(e)),
+                    }
+                },
+            )
+            .await
+    }
+}
 /// The body to answer a `notifyPayment` notification with once it is verified and processed.
 pub const NOTIFY_PAYMENT_REPLY: &str = "{\"result\":{\"resultCode\":\"SUCCESS\",\"resultStatus\":\"S\",\"resultMessage\":\"success\"}}";
 impl Verifier {

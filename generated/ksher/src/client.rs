@@ -377,6 +377,97 @@ impl Verifier {
         )
     }
 }
+/// An async client: signs each attempt afresh, sends it, verifies the answer and retries only
+/// when that is safe for payments (see [`payspec_runtime::retry`]). An error envelope
+/// (`code` ≠ 0) means the gateway did not process the call and the same parameters may be
+/// sent again.
+#[cfg(feature = "client")]
+#[derive(Clone, Debug)]
+pub struct Client {
+    signer: Signer,
+    verifier: Verifier,
+    transport: payspec_runtime::transport::HttpTransport,
+    base_urls: Vec<(Host, String)>,
+}
+#[cfg(feature = "client")]
+impl Client {
+    /// A client for the production hosts.
+    pub fn new(
+        signer: Signer,
+        verifier: Verifier,
+        transport: payspec_runtime::transport::HttpTransport,
+    ) -> Self {
+        Client {
+            signer,
+            verifier,
+            transport,
+            base_urls: Vec::new(),
+        }
+    }
+    /// Sends the operations of `host` to `base_url` (another environment, a mock gateway).
+    pub fn with_base_url(mut self, host: Host, base_url: impl Into<String>) -> Self {
+        self.base_urls.retain(|(h, _)| *h != host);
+        self.base_urls.push((host, base_url.into()));
+        self
+    }
+    fn base_url(&self, host: Host) -> &str {
+        self.base_urls
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map_or_else(|| host.production_url(), |(_, u)| u.as_str())
+    }
+    /// Calls operation `O`; returns its verified, typed `data`.
+    pub async fn call<O: Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        Verified<Response<O::Data>>,
+        payspec_runtime::transport::ClientError<ResponseError>,
+    > {
+        use payspec_runtime::retry::AttemptOutcome;
+        use payspec_runtime::transport::AttemptError;
+        let base = self.base_url(O::HOST);
+        self.transport
+            .run(
+                O::CREATES,
+                |_| async move {
+                    let signed = self
+                        .signer
+                        .sign(request)
+                        .map_err(|e| AttemptError::Request(e.to_string()))?;
+                    let http = signed
+                        .to_http(base)
+                        .map_err(|e| AttemptError::Request(e.to_string()))?;
+                    let response = self.transport.send(http).await?;
+                    match self.verifier.verify_http_response::<O, _>(&response) {
+                        Ok(verified) => Ok(verified),
+                        Err(ResponseError::HttpStatus(code)) => {
+                            Err(AttemptError::Retryable {
+                                outcome: AttemptOutcome::Status(code),
+                                detail: format!("HTTP {code}"),
+                                response: None,
+                            })
+                        }
+                        Err(
+                            e @ ResponseError::Verify(
+                                payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope {
+                                    ..
+                                },
+                            ),
+                        ) => {
+                            Err(AttemptError::Retryable {
+                                outcome: AttemptOutcome::GatewaySaysRetry,
+                                detail: e.to_string(),
+                                response: Some(e),
+                            })
+                        }
+                        Err(e) => Err(AttemptError::Response(e)),
+                    }
+                },
+            )
+            .await
+    }
+}
 /// Signed subset of `data` for an operation or notification: `None` if the name is unknown,
 /// `Some(None)` if every member is signed.
 pub fn signed_fields(name: &str) -> Option<Option<&'static [&'static str]>> {

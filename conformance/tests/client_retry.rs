@@ -1,0 +1,339 @@
+//! The async clients against scripted loopback servers: payment-safe retries, fresh signatures per
+//! attempt, verification of the final answer.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use payspec_runtime::retry::RetryPolicy;
+use payspec_runtime::sorted_params::sign_data_document;
+use payspec_runtime::transport::{ClientError, HttpTransport};
+use payspec_runtime::{DigestAlgorithm, PrivateKey};
+
+fn key(name: &str) -> PrivateKey {
+    let path = payspec_conformance::vectors_dir().join("keys").join(name);
+    PrivateKey::from_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A scripted answer: status, extra headers, body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// Serves `answers` in order on 127.0.0.1, one per connection; records each request
+/// (path, headers, body).
+struct Scripted {
+    base: String,
+    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>,
+}
+
+fn serve(answers: Vec<Answer>) -> Scripted {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for answer in answers {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            handle(stream, answer, &log);
+        }
+    });
+    Scripted { base, seen }
+}
+
+#[allow(clippy::type_complexity)]
+fn handle(
+    mut stream: TcpStream,
+    (status, headers, body): Answer,
+    log: &Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let mut req_headers = Vec::new();
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            if n.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap();
+            }
+            req_headers.push((n.to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let mut req_body = vec![0; length];
+    reader.read_exact(&mut req_body).unwrap();
+    log.lock().unwrap().push((path, req_headers, req_body));
+    let mut out = format!(
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (n, v) in headers {
+        out.push_str(&format!("{n}: {v}\r\n"));
+    }
+    out.push_str("\r\n");
+    stream.write_all(out.as_bytes()).unwrap();
+    stream.write_all(&body).unwrap();
+}
+
+fn transport(attempts: u32) -> HttpTransport {
+    HttpTransport::new(
+        Duration::from_secs(5),
+        RetryPolicy {
+            max_attempts: attempts,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+        },
+    )
+    .unwrap()
+}
+
+fn ksher_client(base: &str, attempts: u32) -> payspec_ksher::Client {
+    let signer = payspec_ksher::Signer::new("mch35000", key("ksher-merchant-1024.pkcs8.pem"));
+    let verifier =
+        payspec_ksher::Verifier::new(key("ksher-gateway-mock-1024.pkcs8.pem").public_key());
+    payspec_ksher::Client::new(signer, verifier, transport(attempts))
+        .with_base_url(payspec_ksher::Host::Main, base)
+        .with_base_url(payspec_ksher::Host::Gateway, base)
+}
+
+fn ksher_ok(result: &str) -> Answer {
+    let mut data = serde_json::Map::new();
+    data.insert("mch_order_no".into(), "A1".into());
+    data.insert("result".into(), result.into());
+    let body = sign_data_document(
+        &data,
+        &[],
+        None,
+        &key("ksher-gateway-mock-1024.pkcs8.pem"),
+        DigestAlgorithm::Md5,
+    )
+    .unwrap();
+    (200, vec![], body.into_bytes())
+}
+
+fn ksher_error_envelope() -> Answer {
+    (
+        200,
+        vec![],
+        br#"{"code":1,"msg":"system busy","data":{},"sign":""}"#.to_vec(),
+    )
+}
+
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).into_owned().collect()
+}
+
+fn param<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_query_is_retried_after_5xx_with_a_fresh_signature() {
+    let server = serve(vec![(503, vec![], b"busy".to_vec()), ksher_ok("SUCCESS")]);
+    let client = ksher_client(&server.base, 3);
+    let query = payspec_ksher::operations::order_query::OrderQueryRequest::builder()
+        .mch_order_no("A1")
+        .build()
+        .unwrap();
+    let answer = client.call(&query).await.expect("second attempt succeeds");
+    assert_eq!(
+        answer.data.result,
+        Some(payspec_ksher::types::OrderResult::Success)
+    );
+    let seen = server.seen.lock().unwrap();
+    assert_eq!(seen.len(), 2);
+    let (a, b) = (form(&seen[0].2), form(&seen[1].2));
+    assert_eq!(seen[0].0, "/order_query");
+    assert_eq!(param(&a, "mch_order_no"), param(&b, "mch_order_no"));
+    assert_ne!(
+        param(&a, "nonce_str"),
+        param(&b, "nonce_str"),
+        "each attempt is signed afresh"
+    );
+}
+
+fn quick_pay() -> payspec_ksher::operations::quick_pay::QuickPayRequest {
+    payspec_ksher::operations::quick_pay::QuickPayRequest::builder()
+        .mch_order_no("A1")
+        .total_fee(100)
+        .fee_type(payspec_ksher::types::FeeType::Thb)
+        .auth_code("134567890123456789")
+        .channel(payspec_ksher::types::Channel::Wechat)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_payment_is_not_repeated_after_a_5xx() {
+    let server = serve(vec![
+        (502, vec![], b"bad gateway".to_vec()),
+        ksher_ok("SUCCESS"),
+    ]);
+    let err = ksher_client(&server.base, 3)
+        .call(&quick_pay())
+        .await
+        .unwrap_err();
+    match err {
+        ClientError::GaveUp {
+            attempts: 1,
+            reason,
+            ..
+        } => assert!(reason.contains("may have been processed"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_payment_is_repeated_with_the_same_order_when_the_gateway_says_so() {
+    let server = serve(vec![
+        ksher_error_envelope(),
+        ksher_error_envelope(),
+        ksher_ok("SUCCESS"),
+    ]);
+    let answer = ksher_client(&server.base, 3)
+        .call(&quick_pay())
+        .await
+        .expect("third attempt");
+    assert_eq!(
+        answer.data.result,
+        Some(payspec_ksher::types::OrderResult::Success)
+    );
+    let seen = server.seen.lock().unwrap();
+    assert_eq!(seen.len(), 3);
+    assert!(seen
+        .iter()
+        .all(|(_, _, body)| param(&form(body), "mch_order_no") == "A1"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn error_envelopes_exhausting_the_attempts_surface_the_gateway_error() {
+    let server = serve(vec![ksher_error_envelope(), ksher_error_envelope()]);
+    let err = ksher_client(&server.base, 2)
+        .call(&quick_pay())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Response(_)), "{err:?}");
+    assert!(err.to_string().contains("system busy"), "{err}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn unreachable_gateway_is_retried_then_given_up_with_the_reason() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = ksher_client(&format!("http://127.0.0.1:{port}"), 3)
+        .call(&quick_pay())
+        .await
+        .unwrap_err();
+    match err {
+        ClientError::GaveUp {
+            attempts: 3,
+            reason,
+            ..
+        } => assert!(reason.contains("gave up after 3"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tampered_answer_is_rejected_not_retried() {
+    let (status, headers, body) = ksher_ok("SUCCESS");
+    let tampered = String::from_utf8(body)
+        .unwrap()
+        .replace("SUCCESS", "SUCCESX");
+    let server = serve(vec![
+        (status, headers, tampered.into_bytes()),
+        ksher_ok("SUCCESS"),
+    ]);
+    let query = payspec_ksher::operations::order_query::OrderQueryRequest::builder()
+        .mch_order_no("A1")
+        .build()
+        .unwrap();
+    let err = ksher_client(&server.base, 3)
+        .call(&query)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("signature does not verify"),
+        "{err}"
+    );
+    assert_eq!(server.seen.lock().unwrap().len(), 1);
+}
+
+fn alipay_answer(path: &str, body: &str) -> Answer {
+    let time = "2024-01-01T12:00:01+08:00";
+    let signed = payspec_runtime::header_signature::sign(
+        &key("alipayplus-gateway-mock-2048.pkcs8.pem"),
+        "POST",
+        path,
+        "CLIENT",
+        time,
+        body.as_bytes(),
+        1,
+    )
+    .unwrap();
+    (
+        200,
+        vec![
+            ("response-time".into(), time.into()),
+            ("signature".into(), signed.header),
+        ],
+        body.as_bytes().to_vec(),
+    )
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn alipayplus_inquiry_retried_pay_not() {
+    let path = "/aps/api/v1/payments/inquiryPayment";
+    let ok = r#"{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"},"paymentResult":{"resultCode":"SUCCESS","resultStatus":"S"}}"#;
+    let server = serve(vec![
+        (500, vec![], b"oops".to_vec()),
+        alipay_answer(path, ok),
+    ]);
+    let signer =
+        payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
+    let verifier = payspec_alipayplus::Verifier::new(
+        "CLIENT",
+        vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
+    );
+    let client = payspec_alipayplus::Client::new(signer, verifier, transport(3), &server.base);
+    let inquiry = payspec_alipayplus::types::InquiryPaymentRequest {
+        payment_request_id: Some("pay_1".into()),
+        ..Default::default()
+    };
+    let answer = client.call(&inquiry).await.expect("retried inquiry");
+    assert_eq!(answer.trust, payspec_alipayplus::Trust::Signed);
+    {
+        let seen = server.seen.lock().unwrap();
+        assert_eq!(seen.len(), 2);
+        assert!(seen
+            .iter()
+            .all(|(p, h, _)| p == path && h.iter().any(|(n, _)| n == "signature")));
+    }
+
+    let server = serve(vec![(500, vec![], b"oops".to_vec())]);
+    let signer =
+        payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
+    let verifier = payspec_alipayplus::Verifier::new("CLIENT", vec![]);
+    let client = payspec_alipayplus::Client::new(signer, verifier, transport(3), &server.base);
+    let pay: payspec_alipayplus::types::PayRequest = serde_json::from_str(
+        r#"{"paymentRequestId":"p1","paymentAmount":{"currency":"USD","value":"100"},"order":{"referenceOrderId":"o","orderDescription":"d","orderAmount":{"currency":"USD","value":"100"},"env":{"terminalType":"MINI_APP"}},"paymentMethod":{"paymentMethodType":"GCASH"}}"#,
+    )
+    .unwrap();
+    let err = client.call(&pay).await.unwrap_err();
+    assert!(err.to_string().contains("query its status"), "{err}");
+}
