@@ -7,8 +7,10 @@
 use serde::de::{Deserialize, Deserializer, Error};
 use serde_json::value::RawValue;
 
-fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
-    Option::<Box<RawValue>>::deserialize(d)
+/// The raw JSON text of the value, borrowed from the input (generated types are parsed from a
+/// `&str` with serde_json, so no copy is made).
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    Option::<&'de RawValue>::deserialize(d)
 }
 
 /// Any scalar as text: strings as they are, numbers as their token, booleans as `true`/`false`.
@@ -20,6 +22,10 @@ pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 
 fn scalar_text(text: &str) -> Result<Option<String>, String> {
     match text.as_bytes().first() {
+        // A string without escapes is its own text between the quotes.
+        Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
+            Ok(Some(text[1..text.len() - 1].to_owned()))
+        }
         Some(b'"') => serde_json::from_str::<String>(text)
             .map(Some)
             .map_err(|e| e.to_string()),
@@ -57,7 +63,7 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 
 /// Text of an enum value (any scalar), for generated enum `Deserialize` impls.
 pub fn enum_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let raw = Box::<RawValue>::deserialize(d)?;
+    let raw = <&'de RawValue>::deserialize(d)?;
     match scalar_text(raw.get()).map_err(D::Error::custom)? {
         Some(t) => Ok(t),
         None => Err(D::Error::custom("expected an enum value, found null")),

@@ -181,8 +181,8 @@ pub struct VerifiedEnvelope {
 struct Envelope<'a> {
     #[serde(borrow, default)]
     code: Option<&'a RawValue>,
-    #[serde(default)]
-    msg: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    msg: Option<&'a RawValue>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -223,11 +223,7 @@ pub fn verify_data_signature(
     let envelope = parse_envelope(body)?;
     let code_is_zero = envelope.code.is_some_and(|c| c.get() == "0");
     if !code_is_zero {
-        let msg = match &envelope.msg {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => String::new(),
-        };
+        let msg = envelope.msg.map(raw_text).unwrap_or_default();
         return Err(DataVerifyError::ErrorEnvelope {
             code: envelope
                 .code
@@ -241,11 +237,7 @@ pub fn verify_data_signature(
     if !key.verify(digest, string_to_verify.as_bytes(), &signature) {
         return Err(DataVerifyError::BadSignature);
     }
-    let msg = match envelope.msg {
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(other) => Some(other.to_string()),
-        None => None,
-    };
+    let msg = envelope.msg.map(raw_text);
     Ok(Verified::new(VerifiedEnvelope {
         msg,
         data: data.to_owned(),
@@ -253,10 +245,22 @@ pub fn verify_data_signature(
     }))
 }
 
+/// A JSON string's value, or any other value's JSON text.
+fn raw_text(raw: &RawValue) -> String {
+    let text = raw.get();
+    if text.starts_with('"') {
+        serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned())
+    } else {
+        text.to_owned()
+    }
+}
+
 fn decode_sign(sign: Option<&RawValue>) -> Result<Vec<u8>, DataVerifyError> {
-    let raw = sign.ok_or(DataVerifyError::MalformedSign)?;
-    let text: Cow<'_, str> =
-        serde_json::from_str(raw.get()).map_err(|_| DataVerifyError::MalformedSign)?;
+    let raw = sign.ok_or(DataVerifyError::MalformedSign)?.get();
+    let text: Cow<'_, str> = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Cow::Borrowed(inner),
+        _ => serde_json::from_str(raw).map_err(|_| DataVerifyError::MalformedSign)?,
+    };
     if text.is_empty() || !text.len().is_multiple_of(2) {
         return Err(DataVerifyError::MalformedSign);
     }
@@ -298,6 +302,11 @@ fn parse_object(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, DataVe
 fn render_top_value(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
     let text = value.get();
     match text.as_bytes().first() {
+        // A string without escapes is its own text between the quotes.
+        Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
+            out.push_str(&text[1..text.len() - 1]);
+            Ok(())
+        }
         Some(b'"') => {
             let s: Cow<'_, str> = serde_json::from_str(text)
                 .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
@@ -340,6 +349,8 @@ fn render_nested(value: &RawValue, out: &mut String) -> Result<(), DataVerifyErr
             }
             out.push(']');
         }
+        // Without escapes the text is already minimal JSON (control characters cannot occur raw).
+        Some(b'"') if !text.contains('\\') => out.push_str(text),
         Some(b'"') => {
             let s: Cow<'_, str> = serde_json::from_str(text)
                 .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
