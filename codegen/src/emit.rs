@@ -795,6 +795,35 @@ fn client_rs(api: &Api) -> TokenStream {
                     })
                     .await
             }
+
+            /// Settles a payment whose outcome is unknown (e.g. `NOTSURE`): calls `query` (e.g.
+            /// `order_query` with the same order number) up to `poll.attempts` times until `outcome`
+            /// of its answer is final, and if it never is, calls `cancel` (e.g. `order_reverse`).
+            pub async fn settle<Q: Operation, C: Operation>(
+                &self,
+                query: &Q,
+                cancel: &C,
+                poll: &payspec_runtime::retry::PollPolicy,
+                outcome: impl Fn(&Q::Data) -> payspec_runtime::Outcome,
+            ) -> Result<
+                payspec_runtime::retry::Settlement<Verified<Response<Q::Data>>, Verified<Response<C::Data>>>,
+                payspec_runtime::transport::ClientError<ResponseError>,
+            > {
+                let mut last = None;
+                for _ in 0..poll.attempts {
+                    payspec_runtime::transport::sleep(poll.interval).await;
+                    // A failed query settles nothing; keep polling, then cancel.
+                    if let Ok(answer) = self.call(query).await {
+                        let o = outcome(&answer.data);
+                        if o != payspec_runtime::Outcome::Unknown {
+                            return Ok(payspec_runtime::retry::Settlement::Final { outcome: o, answer });
+                        }
+                        last = Some(answer);
+                    }
+                }
+                let cancel = self.call(cancel).await?;
+                Ok(payspec_runtime::retry::Settlement::Cancelled { last_query: last, cancel })
+            }
         }
 
         /// Signed subset of `data` for an operation or notification: `None` if the name is unknown,
@@ -2283,6 +2312,40 @@ fn json_client_rs(api: &Api) -> TokenStream {
                         }
                     })
                     .await
+            }
+
+            /// Settles a payment whose outcome is unknown (`U`): calls `query` (e.g.
+            /// `inquiryPayment` with the same `paymentRequestId`) up to `poll.attempts` times until
+            /// `outcome` of its answer is final, and if it never is, calls `cancel` (e.g.
+            /// `cancelPayment`).
+            pub async fn settle<Q: Operation, C: Operation>(
+                &self,
+                query: &Q,
+                cancel: &C,
+                poll: &payspec_runtime::retry::PollPolicy,
+                outcome: impl Fn(&Q::Response) -> payspec_runtime::Outcome,
+            ) -> Result<
+                payspec_runtime::retry::Settlement<Verified<JsonMessage<Q::Response>>, Verified<JsonMessage<C::Response>>>,
+                payspec_runtime::transport::ClientError<JsonMessageError>,
+            > {
+                let mut last = None;
+                for _ in 0..poll.attempts {
+                    payspec_runtime::transport::sleep(poll.interval).await;
+                    if let Ok(answer) = self.call(query).await {
+                        // Only signed answers settle anything.
+                        let o = if answer.trust == payspec_runtime::header_signature::Trust::Signed {
+                            outcome(&answer.data)
+                        } else {
+                            payspec_runtime::Outcome::Unknown
+                        };
+                        if o != payspec_runtime::Outcome::Unknown {
+                            return Ok(payspec_runtime::retry::Settlement::Final { outcome: o, answer });
+                        }
+                        last = Some(answer);
+                    }
+                }
+                let cancel = self.call(cancel).await?;
+                Ok(payspec_runtime::retry::Settlement::Cancelled { last_query: last, cancel })
             }
         }
 

@@ -19,11 +19,14 @@ fn key(name: &str) -> PrivateKey {
 /// A scripted answer: status, extra headers, body.
 type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
+/// A received request: path, lower-cased headers, body.
+type Seen = (String, Vec<(String, String)>, Vec<u8>);
+
 /// Serves `answers` in order on 127.0.0.1, one per connection; records each request
 /// (path, headers, body).
 struct Scripted {
     base: String,
-    seen: Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>,
+    seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 fn serve(answers: Vec<Answer>) -> Scripted {
@@ -336,4 +339,119 @@ async fn alipayplus_inquiry_retried_pay_not() {
     .unwrap();
     let err = client.call(&pay).await.unwrap_err();
     assert!(err.to_string().contains("query its status"), "{err}");
+}
+
+fn poll() -> payspec_runtime::retry::PollPolicy {
+    payspec_runtime::retry::PollPolicy {
+        attempts: 3,
+        interval: Duration::from_millis(1),
+    }
+}
+
+fn ksher_outcome(data: &payspec_ksher::types::OrderQueryData) -> payspec_runtime::Outcome {
+    data.result
+        .as_ref()
+        .map_or(payspec_runtime::Outcome::Unknown, |r| r.outcome())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_notsure_settles_by_polling_then_reversing() {
+    use payspec_ksher::operations::{
+        order_query::OrderQueryRequest, order_reverse::OrderReverseRequest,
+    };
+    use payspec_runtime::retry::Settlement;
+    let query = OrderQueryRequest::builder()
+        .mch_order_no("A1")
+        .build()
+        .unwrap();
+    let reverse = OrderReverseRequest::builder()
+        .mch_order_no("A1")
+        .build()
+        .unwrap();
+
+    // Paid on the second query.
+    let server = serve(vec![ksher_ok("NOTSURE"), ksher_ok("SUCCESS")]);
+    match ksher_client(&server.base, 1)
+        .settle(&query, &reverse, &poll(), ksher_outcome)
+        .await
+        .unwrap()
+    {
+        Settlement::Final { outcome, .. } => assert_eq!(outcome, payspec_runtime::Outcome::Success),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.seen.lock().unwrap().len(), 2);
+
+    // Never final: reversed after the polls.
+    let server = serve(vec![
+        ksher_ok("NOTSURE"),
+        ksher_ok("USERPAYING"),
+        ksher_ok("NOTSURE"),
+        ksher_ok("SUCCESS"),
+    ]);
+    match ksher_client(&server.base, 1)
+        .settle(&query, &reverse, &poll(), ksher_outcome)
+        .await
+        .unwrap()
+    {
+        Settlement::Cancelled { last_query, .. } => assert!(last_query.is_some()),
+        other => panic!("{other:?}"),
+    }
+    let seen = server.seen.lock().unwrap();
+    let paths: Vec<&str> = seen.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/order_query",
+            "/order_query",
+            "/order_query",
+            "/order_reverse"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn alipayplus_u_settles_by_inquiring() {
+    use payspec_alipayplus::types::{
+        CancelPaymentRequest, InquiryPaymentRequest, InquiryPaymentResponse,
+    };
+    use payspec_runtime::retry::Settlement;
+    let path = "/aps/api/v1/payments/inquiryPayment";
+    let answer = |status: &str| {
+        alipay_answer(
+            path,
+            &format!(
+                r#"{{"result":{{"resultCode":"SUCCESS","resultStatus":"S"}},"paymentResult":{{"resultCode":"X","resultStatus":"{status}"}}}}"#
+            ),
+        )
+    };
+    let server = serve(vec![answer("U"), answer("F")]);
+    let signer =
+        payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
+    let verifier = payspec_alipayplus::Verifier::new(
+        "CLIENT",
+        vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
+    );
+    let client = payspec_alipayplus::Client::new(signer, verifier, transport(1), &server.base);
+    let inquiry = InquiryPaymentRequest {
+        payment_request_id: Some("p1".into()),
+        ..Default::default()
+    };
+    let cancel = CancelPaymentRequest {
+        payment_request_id: Some("p1".into()),
+        ..Default::default()
+    };
+    let outcome = |r: &InquiryPaymentResponse| {
+        r.payment_result
+            .as_ref()
+            .and_then(|p| p.result_status.as_ref())
+            .map_or(payspec_runtime::Outcome::Unknown, |s| s.outcome())
+    };
+    match client
+        .settle(&inquiry, &cancel, &poll(), outcome)
+        .await
+        .unwrap()
+    {
+        Settlement::Final { outcome, .. } => assert_eq!(outcome, payspec_runtime::Outcome::Failure),
+        other => panic!("{other:?}"),
+    }
 }

@@ -117,6 +117,45 @@ impl RetryPolicy {
     }
 }
 
+/// How to settle a payment whose outcome is unknown (Ksher `NOTSURE`, Alipay+ `U`): query it up
+/// to `attempts` times, `interval` apart, until the outcome is final; if it never is, cancel or
+/// reverse it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollPolicy {
+    /// Queries in all.
+    pub attempts: u32,
+    /// Delay before each query.
+    pub interval: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        PollPolicy {
+            attempts: 6,
+            interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How an unknown outcome was settled.
+#[derive(Clone, Debug)]
+pub enum Settlement<Q, C> {
+    /// A query returned a final outcome.
+    Final {
+        /// Success or failure.
+        outcome: crate::Outcome,
+        /// The query's verified answer.
+        answer: Q,
+    },
+    /// No query gave a final outcome; the payment was cancelled / reversed.
+    Cancelled {
+        /// The last query's answer, if any query was answered.
+        last_query: Option<Q>,
+        /// The cancel operation's verified answer.
+        cancel: C,
+    },
+}
+
 fn describe(outcome: &AttemptOutcome) -> String {
     match outcome {
         AttemptOutcome::ConnectFailed => "connection failed".to_owned(),

@@ -9,6 +9,11 @@ use std::time::Duration;
 
 use crate::retry::{AttemptOutcome, Decision, RetryPolicy};
 
+/// Waits `duration` (tokio timer).
+pub async fn sleep(duration: Duration) {
+    tokio::time::sleep(duration).await;
+}
+
 /// Why a call failed for good.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError<E: std::error::Error + 'static> {

@@ -436,6 +436,49 @@ impl Client {
             )
             .await
     }
+    /// Settles a payment whose outcome is unknown (`U`): calls `query` (e.g.
+    /// `inquiryPayment` with the same `paymentRequestId`) up to `poll.attempts` times until
+    /// `outcome` of its answer is final, and if it never is, calls `cancel` (e.g.
+    /// `cancelPayment`).
+    pub async fn settle<Q: Operation, C: Operation>(
+        &self,
+        query: &Q,
+        cancel: &C,
+        poll: &payspec_runtime::retry::PollPolicy,
+        outcome: impl Fn(&Q::Response) -> payspec_runtime::Outcome,
+    ) -> Result<
+        payspec_runtime::retry::Settlement<
+            Verified<JsonMessage<Q::Response>>,
+            Verified<JsonMessage<C::Response>>,
+        >,
+        payspec_runtime::transport::ClientError<JsonMessageError>,
+    > {
+        let mut last = None;
+        for _ in 0..poll.attempts {
+            payspec_runtime::transport::sleep(poll.interval).await;
+            if let Ok(answer) = self.call(query).await {
+                let o = if answer.trust
+                    == payspec_runtime::header_signature::Trust::Signed
+                {
+                    outcome(&answer.data)
+                } else {
+                    payspec_runtime::Outcome::Unknown
+                };
+                if o != payspec_runtime::Outcome::Unknown {
+                    return Ok(payspec_runtime::retry::Settlement::Final {
+                        outcome: o,
+                        answer,
+                    });
+                }
+                last = Some(answer);
+            }
+        }
+        let cancel = self.call(cancel).await?;
+        Ok(payspec_runtime::retry::Settlement::Cancelled {
+            last_query: last,
+            cancel,
+        })
+    }
 }
 /// The body to answer a `notifyPayment` notification with once it is verified and processed.
 pub const NOTIFY_PAYMENT_REPLY: &str = "{\"result\":{\"resultCode\":\"SUCCESS\",\"resultStatus\":\"S\",\"resultMessage\":\"success\"}}";
