@@ -187,26 +187,7 @@ fn client_rs(api: &Api) -> TokenStream {
     };
     let digest = digest_tokens(*digest);
 
-    // Hosts.
-    let host_variants: Vec<Ident> = api
-        .hosts
-        .iter()
-        .map(|h| ident(&heck_camel(&h.name)))
-        .collect();
-    let host_docs: Vec<TokenStream> = api
-        .hosts
-        .iter()
-        .map(|h| docs(h.description.as_deref(), None, None))
-        .collect();
-    let host_names: Vec<&str> = api.hosts.iter().map(|h| h.name.as_str()).collect();
-    let host_envs: Vec<TokenStream> = api
-        .hosts
-        .iter()
-        .map(|h| {
-            let pairs = h.environments.iter().map(|(e, u)| quote!((#e, #u)));
-            quote!(&[#(#pairs),*])
-        })
-        .collect();
+    let hosts = host_items(api);
 
     // Common parameters.
     let common_fields: Vec<TokenStream> = api
@@ -505,33 +486,7 @@ fn client_rs(api: &Api) -> TokenStream {
         #( #[doc = #envelope_fields] )*
         pub const ENVELOPE_FIELDS: &[&str] = &[#(#envelope_names),*];
 
-        /// A gateway host; each has one base URL per environment.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Host {
-            #( #host_docs #host_variants, )*
-        }
-
-        impl Host {
-            /// Name of the host in the spec.
-            pub const fn name(self) -> &'static str {
-                match self { #( Host::#host_variants => #host_names, )* }
-            }
-
-            /// `(environment, base URL)` pairs; the first is production.
-            pub const fn environments(self) -> &'static [(&'static str, &'static str)] {
-                match self { #( Host::#host_variants => #host_envs, )* }
-            }
-
-            /// Base URL of an environment, if the host has it.
-            pub fn base_url(self, environment: &str) -> Option<&'static str> {
-                self.environments().iter().find(|(e, _)| *e == environment).map(|(_, u)| *u)
-            }
-
-            /// Base URL of the first (production) environment.
-            pub fn production_url(self) -> &'static str {
-                self.environments()[0].1
-            }
-        }
+        #hosts
 
         /// Parameters sent with every request.
         #[derive(Clone, Debug, PartialEq, Eq)]

@@ -181,7 +181,6 @@ impl PrivateKey {
             Backend::RustCrypto => {
                 use rsa::pkcs1::DecodeRsaPrivateKey;
                 use rsa::pkcs8::DecodePrivateKey;
-                use rsa::traits::PublicKeyParts;
                 let key = if pem.contains("BEGIN RSA PRIVATE KEY") {
                     rsa::RsaPrivateKey::from_pkcs1_pem(pem)
                         .map_err(|e| pem_error("private", PRIVATE_LABELS, e))?
@@ -189,16 +188,7 @@ impl PrivateKey {
                     rsa::RsaPrivateKey::from_pkcs8_pem(pem)
                         .map_err(|e| pem_error("private", PRIVATE_LABELS, e))?
                 };
-                let modulus_bytes = key.size();
-                let prepared = RcPrivate {
-                    public: key.to_public_key(),
-                    md5: rsa::pkcs1v15::SigningKey::new(key.clone()),
-                    sha256: rsa::pkcs1v15::SigningKey::new(key),
-                };
-                Ok(PrivateKey {
-                    inner: PrivateInner::RustCrypto(Box::new(prepared)),
-                    modulus_bytes,
-                })
+                Ok(PrivateKey::from_rustcrypto(key))
             }
         }
     }
@@ -225,20 +215,26 @@ impl PrivateKey {
             }
             #[cfg(feature = "rustcrypto")]
             Backend::RustCrypto => {
-                use rsa::traits::PublicKeyParts;
                 let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), bits as usize)
                     .map_err(|e| failed(e.to_string()))?;
-                let modulus_bytes = key.size();
-                let prepared = RcPrivate {
-                    public: key.to_public_key(),
-                    md5: rsa::pkcs1v15::SigningKey::new(key.clone()),
-                    sha256: rsa::pkcs1v15::SigningKey::new(key),
-                };
-                Ok(PrivateKey {
-                    inner: PrivateInner::RustCrypto(Box::new(prepared)),
-                    modulus_bytes,
-                })
+                Ok(PrivateKey::from_rustcrypto(key))
             }
+        }
+    }
+
+    /// Prepares the signing keys of a RustCrypto key once.
+    #[cfg(feature = "rustcrypto")]
+    fn from_rustcrypto(key: rsa::RsaPrivateKey) -> Self {
+        use rsa::traits::PublicKeyParts;
+        let modulus_bytes = key.size();
+        let prepared = RcPrivate {
+            public: key.to_public_key(),
+            md5: rsa::pkcs1v15::SigningKey::new(key.clone()),
+            sha256: rsa::pkcs1v15::SigningKey::new(key),
+        };
+        PrivateKey {
+            inner: PrivateInner::RustCrypto(Box::new(prepared)),
+            modulus_bytes,
         }
     }
 
