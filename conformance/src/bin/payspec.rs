@@ -51,6 +51,42 @@ enum Api {
         #[arg(long)]
         fix: bool,
     },
+    /// Serve a mock gateway on a loopback address until interrupted (see mock/README.md).
+    Mock(MockArgs),
+}
+
+#[derive(clap::Args)]
+struct MockArgs {
+    /// The API to serve.
+    #[arg(long, value_enum)]
+    api: MockApi,
+    /// Loopback address to listen on; port 0 picks a free port (printed on stdout).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// Merchant (Ksher) / acquirer (Alipay+) public key PEM: checks request signatures.
+    #[arg(long)]
+    merchant_public_key: PathBuf,
+    /// Gateway private key PEM: signs responses and notifications.
+    #[arg(long)]
+    gateway_key: PathBuf,
+    /// Accept only this Ksher appid / Alipay+ Client-Id (default: any).
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Pay every new order automatically after this many milliseconds.
+    #[arg(long)]
+    auto_pay_after_ms: Option<u64>,
+    /// Notification retry delays in milliseconds, comma-separated (default: 50,100,100,500,1500,3000).
+    #[arg(long, value_delimiter = ',')]
+    retry_delays_ms: Option<Vec<u64>>,
+    /// Do not log requests and notification attempts on stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MockApi {
+    Ksher,
+    Alipayplus,
 }
 
 #[derive(Subcommand)]
@@ -157,6 +193,7 @@ fn main() -> ExitCode {
             expected_failures,
             fix,
         } => run_conformance(vectors, expected_failures, fix),
+        Api::Mock(args) => run_mock(args, cli.backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -432,5 +469,34 @@ fn run_conformance(
             1,
             format!("conformance failed: {} problem(s)", summary.failed.len()),
         ))
+    }
+}
+
+fn run_mock(args: MockArgs, backend_arg: BackendArg) -> Result<(), Failure> {
+    use std::io::Write as _;
+    use std::time::Duration;
+    let backend = backend(backend_arg)?;
+    let api = match args.api {
+        MockApi::Ksher => payspec_mock::Api::Ksher,
+        MockApi::Alipayplus => payspec_mock::Api::AlipayPlus,
+    };
+    let mut config = payspec_mock::Config::new(
+        api,
+        public_key(&args.merchant_public_key, backend)?,
+        private_key(&args.gateway_key, backend)?,
+    );
+    config.listen = args.listen;
+    config.client_id = args.client_id;
+    config.auto_pay_after = args.auto_pay_after_ms.map(Duration::from_millis);
+    if let Some(delays) = args.retry_delays_ms {
+        config.notify_retry_delays = delays.into_iter().map(Duration::from_millis).collect();
+    }
+    config.log = !args.quiet;
+    let running =
+        payspec_mock::MockGateway::start(config).map_err(|e| Failure(2, e.to_string()))?;
+    println!("listening on {}", running.base_url());
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::park();
     }
 }

@@ -1,0 +1,547 @@
+//! The Alipay+ ACQP API, served from `payspec-alipayplus`.
+//!
+//! Path → operation by `operation_path`; the request is verified like a notification (the same
+//! signed layout: `POST <path>\n<Client-Id>.<Request-Time>.<body>`) with the merchant key; the body
+//! goes through `AnyRequest::from_json`; answers are typed response bodies of the spec, signed
+//! with the gateway key in `Response-Time` / `Signature` headers.
+
+use std::sync::Arc;
+
+use payspec_alipayplus::types::{
+    Amount, ApiResult, CancelPaymentResponse, ConsultPaymentResponse, InquiryPaymentResponse,
+    NotifyPaymentData, PayRequest, PayResponse, PaymentMethodType, PaymentOption, RefundRequest,
+    RefundResponse, ResultCode, ResultStatus, Transaction, TransactionStatus, TransactionType,
+};
+use payspec_alipayplus::{
+    operation_path, AnyRequest, CONTENT_TYPE, HEADER_CLIENT_ID, HEADER_REQUEST_TIME,
+    HEADER_RESPONSE_TIME, HEADER_SIGNATURE, KEY_VERSION, OPERATIONS,
+};
+use payspec_runtime::header_signature::{self, NotificationCheck};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::gateway::{pay_link, Gateway};
+use crate::notify::{url_path, Delivery, Message};
+use crate::server::{Incoming, Outgoing};
+use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
+
+/// The mock's acquirer id.
+const ACQUIRER_ID: &str = "2022MOCKACQUIRER0001";
+
+/// How far a request's `Request-Time` may be from the mock's clock.
+const REQUEST_TIME_TOLERANCE: time::Duration = time::Duration::days(1);
+
+fn result(code: ResultCode, status: ResultStatus, message: impl Into<String>) -> ApiResult {
+    ApiResult {
+        result_code: Some(code),
+        result_status: Some(status),
+        result_message: Some(message.into()),
+    }
+}
+
+fn success() -> ApiResult {
+    result(ResultCode::Success, ResultStatus::S, "success")
+}
+
+fn failed(code: ResultCode, message: impl Into<String>) -> ApiResult {
+    result(code, ResultStatus::F, message)
+}
+
+/// A body with only `result`.
+#[derive(Serialize)]
+struct ResultOnly {
+    result: ApiResult,
+}
+
+fn store_failure(e: &StoreError) -> ApiResult {
+    let code = match e {
+        StoreError::NotFound => ResultCode::OrderNotExist,
+        StoreError::OrderNoUsed | StoreError::RefundNoUsed => ResultCode::RepeatReqInconsistent,
+        StoreError::InvalidState {
+            state: OrderState::Closed,
+            ..
+        } => ResultCode::OrderIsCanceled,
+        StoreError::ExceedsRemaining { .. } => ResultCode::from_wire("REFUND_AMOUNT_EXCEED"),
+        _ => ResultCode::OrderStatusInvalid,
+    };
+    failed(code, e.to_string())
+}
+
+fn iso(t: OffsetDateTime) -> String {
+    payspec_runtime::clock::iso8601_timestamp(t)
+}
+
+fn amount(value: u64, currency: &str) -> Amount {
+    Amount {
+        currency: Some(currency.to_owned()),
+        value: Some(value),
+    }
+}
+
+/// A JSON answer, signed for `client_id` when there is one.
+fn answer<T: Serialize>(
+    gateway: &Gateway,
+    path: &str,
+    client_id: Option<&str>,
+    body: &T,
+) -> Outgoing {
+    let body = match serde_json::to_vec(body) {
+        Ok(body) => body,
+        Err(e) => return Outgoing::text(500, &format!("cannot serialize the answer: {e}")),
+    };
+    let mut out = Outgoing::json(200, body);
+    let Some(client_id) = client_id else {
+        return out;
+    };
+    let response_time = iso(gateway.now());
+    match header_signature::sign(
+        &gateway.gateway_key,
+        "POST",
+        path,
+        client_id,
+        &response_time,
+        &out.body,
+        KEY_VERSION,
+    ) {
+        Ok(signed) => {
+            out = out
+                .with_header(HEADER_CLIENT_ID, client_id.to_owned())
+                .with_header(HEADER_RESPONSE_TIME, response_time)
+                .with_header(HEADER_SIGNATURE, signed.header);
+            out
+        }
+        Err(e) => Outgoing::text(500, &format!("cannot sign the answer: {e}")),
+    }
+}
+
+fn fail_answer(gateway: &Gateway, path: &str, client_id: Option<&str>, r: ApiResult) -> Outgoing {
+    answer(gateway, path, client_id, &ResultOnly { result: r })
+}
+
+pub(crate) fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+    let path = request.path.as_str();
+    let Some(name) = OPERATIONS
+        .iter()
+        .copied()
+        .find(|op| operation_path(op) == Some(path))
+    else {
+        return Outgoing::text(404, "no Alipay+ operation at this path");
+    };
+    if request.method != "POST" {
+        return Outgoing::text(405, "Alipay+ operations are POST")
+            .with_header("Allow", "POST".into());
+    }
+    let Some(client_id) = request.header(HEADER_CLIENT_ID) else {
+        let r = failed(
+            ResultCode::ParamIllegal,
+            format!("missing header `{HEADER_CLIENT_ID}`"),
+        );
+        return fail_answer(gateway, path, None, r);
+    };
+    if let Some(expected) = &gateway.client_id {
+        if expected != client_id {
+            let r = failed(
+                ResultCode::ClientInvalid,
+                format!("client id `{client_id}` is not the mock's client"),
+            );
+            return fail_answer(gateway, path, Some(client_id), r);
+        }
+    }
+    let check = NotificationCheck {
+        method: "POST",
+        path,
+        client_id,
+        request_time: request.header(HEADER_REQUEST_TIME),
+        signature_header: request.header(HEADER_SIGNATURE),
+        body: &request.body,
+    };
+    if let Err(e) = header_signature::verify_notification(
+        &check,
+        std::slice::from_ref(&gateway.merchant_key),
+        gateway.now(),
+        REQUEST_TIME_TOLERANCE,
+    ) {
+        let r = failed(ResultCode::InvalidSignature, e.to_string());
+        return fail_answer(gateway, path, Some(client_id), r);
+    }
+    let Ok(text) = std::str::from_utf8(&request.body) else {
+        let r = failed(ResultCode::ParamIllegal, "the body is not UTF-8");
+        return fail_answer(gateway, path, Some(client_id), r);
+    };
+    let typed = match AnyRequest::from_json(name, text) {
+        Ok(typed) => typed,
+        Err(e) => {
+            let r = failed(ResultCode::ParamIllegal, e.to_string());
+            return fail_answer(gateway, path, Some(client_id), r);
+        }
+    };
+    let now = gateway.now();
+    match &typed {
+        AnyRequest::Pay(r) => {
+            let body = pay(gateway, client_id, r, now);
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::InquiryPayment(r) => {
+            let body = inquiry(gateway, order_ref(&r.payment_request_id, &r.payment_id));
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::CancelPayment(r) => {
+            let target = order_ref(&r.payment_request_id, &r.payment_id);
+            let applied = gateway.store().apply(target, Action::Close, now);
+            let body = match applied {
+                Ok((order, _)) => CancelPaymentResponse {
+                    result: Some(success()),
+                    acquirer_id: Some(ACQUIRER_ID.into()),
+                    psp_id: Some(psp_id(&order)),
+                },
+                Err(e) => CancelPaymentResponse {
+                    result: Some(store_failure(&e)),
+                    ..Default::default()
+                },
+            };
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::Refund(r) => {
+            let body = refund(gateway, r, now);
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::ConsultPayment(_) => {
+            let options = PaymentMethodType::VALUES
+                .iter()
+                .enumerate()
+                .map(|(i, value)| PaymentOption {
+                    payment_method_type: Some(PaymentMethodType::from_wire(value)),
+                    payment_method_category: Some("WALLET".into()),
+                    enabled: Some(true),
+                    preferred: Some(i == 0),
+                    ..Default::default()
+                })
+                .collect();
+            let body = ConsultPaymentResponse {
+                result: Some(success()),
+                payment_options: Some(options),
+            };
+            answer(gateway, path, Some(client_id), &body)
+        }
+    }
+}
+
+fn order_ref<'a>(request_id: &'a Option<String>, payment_id: &'a Option<String>) -> OrderRef<'a> {
+    OrderRef {
+        merchant_no: request_id.as_deref(),
+        gateway_no: payment_id.as_deref(),
+        channel_no: None,
+    }
+}
+
+fn wallet(order: &Order) -> &str {
+    order.detail("wallet").unwrap_or("CONNECT_WALLET")
+}
+
+fn psp_id(order: &Order) -> String {
+    format!("1022{}", wallet(order))
+}
+
+/// The status of a payment (`paymentResult`, and the `result` of a repeated pay).
+fn payment_status(order: &Order) -> ApiResult {
+    match order.state {
+        OrderState::Pending => result(
+            ResultCode::PaymentInProcess,
+            ResultStatus::U,
+            "payment in process",
+        ),
+        OrderState::Paid => success(),
+        OrderState::Closed | OrderState::Reversed => {
+            failed(ResultCode::OrderIsCanceled, "the payment was cancelled")
+        }
+    }
+}
+
+fn pay(
+    gateway: &Arc<Gateway>,
+    client_id: &str,
+    r: &PayRequest,
+    now: OffsetDateTime,
+) -> PayResponse {
+    let (Some(request_id), Some(value), Some(currency)) = (
+        r.payment_request_id.as_deref(),
+        r.payment_amount.as_ref().and_then(|a| a.value),
+        r.payment_amount
+            .as_ref()
+            .and_then(|a| a.currency.as_deref()),
+    ) else {
+        // `from_json` checked these; keep the server total anyway.
+        return PayResponse {
+            result: Some(failed(
+                ResultCode::ParamIllegal,
+                "paymentRequestId and paymentAmount are required",
+            )),
+            ..Default::default()
+        };
+    };
+    // The members whose change makes a repeat inconsistent (reference 6.1).
+    let fingerprint = serde_json::json!([
+        r.payment_amount,
+        r.payment_factor,
+        r.settlement_strategy,
+        r.payment_method
+            .as_ref()
+            .and_then(|m| m.payment_method_type.as_ref()),
+    ])
+    .to_string();
+    let mut details = serde_json::Map::new();
+    if let Some(method) = r
+        .payment_method
+        .as_ref()
+        .and_then(|m| m.payment_method_type.as_ref())
+    {
+        details.insert("wallet".into(), method.as_str().into());
+    }
+    let created = {
+        let mut store = gateway.store();
+        let seq = store.next_seq();
+        let date = payspec_runtime::clock::compact_timestamp(now);
+        store.create(Order {
+            merchant_no: request_id.to_owned(),
+            gateway_no: format!("{}1940108001001{seq:08}", date.get(..8).unwrap_or("")),
+            channel_no: format!("MPP{seq:012}"),
+            operation: "pay",
+            amount: value,
+            currency: currency.to_owned(),
+            state: OrderState::Pending,
+            fingerprint,
+            notify_url: r.payment_notify_url.clone(),
+            client_id: client_id.to_owned(),
+            paid_at: None,
+            refunds: Vec::new(),
+            details,
+        })
+    };
+    let order = match created {
+        Ok(Created::New(order)) => {
+            gateway.created(&order);
+            order
+        }
+        Ok(Created::Repeat(order)) => order,
+        Err(e) => {
+            return PayResponse {
+                result: Some(store_failure(&e)),
+                ..Default::default()
+            }
+        }
+    };
+    let link = pay_link(&gateway.base_url, &order.merchant_no);
+    PayResponse {
+        result: Some(payment_status(&order)),
+        acquirer_id: Some(ACQUIRER_ID.into()),
+        psp_id: Some(psp_id(&order)),
+        payment_id: Some(order.gateway_no.clone()),
+        payment_amount: Some(amount(order.amount, &order.currency)),
+        normal_url: Some(link),
+        payment_time: order.paid_at.map(iso),
+        wallet_brand_name: order.detail("wallet").map(str::to_owned),
+        ..Default::default()
+    }
+}
+
+fn inquiry(gateway: &Arc<Gateway>, target: OrderRef<'_>) -> InquiryPaymentResponse {
+    let Some(order) = gateway.store().get(target).cloned() else {
+        return InquiryPaymentResponse {
+            result: Some(store_failure(&StoreError::NotFound)),
+            ..Default::default()
+        };
+    };
+    let transactions = order
+        .refunds
+        .iter()
+        .map(|x| Transaction {
+            transaction_result: Some(success()),
+            transaction_id: Some(x.gateway_no.clone()),
+            transaction_type: Some(TransactionType::Refund),
+            transaction_status: Some(TransactionStatus::Success),
+            transaction_amount: Some(amount(x.amount, &order.currency)),
+            transaction_request_id: Some(x.merchant_no.clone()),
+            transaction_time: Some(iso(x.time)),
+        })
+        .collect();
+    let paid = order.paid_at.is_some();
+    InquiryPaymentResponse {
+        result: Some(success()),
+        payment_result: Some(payment_status(&order)),
+        acquirer_id: Some(ACQUIRER_ID.into()),
+        psp_id: Some(psp_id(&order)),
+        payment_request_id: Some(order.merchant_no.clone()),
+        payment_id: Some(order.gateway_no.clone()),
+        payment_amount: Some(amount(order.amount, &order.currency)),
+        payment_time: order.paid_at.map(iso),
+        customer_id: paid.then(|| "mock-customer".to_owned()),
+        wallet_brand_name: order.detail("wallet").map(str::to_owned),
+        transactions: Some(transactions),
+        mpp_payment_id: Some(order.channel_no.clone()),
+        ..Default::default()
+    }
+}
+
+fn refund(gateway: &Arc<Gateway>, r: &RefundRequest, now: OffsetDateTime) -> RefundResponse {
+    let target = order_ref(&r.payment_request_id, &r.payment_id);
+    let (Some(refund_no), Some(value), Some(currency)) = (
+        r.refund_request_id.as_deref(),
+        r.refund_amount.as_ref().and_then(|a| a.value),
+        r.refund_amount.as_ref().and_then(|a| a.currency.as_deref()),
+    ) else {
+        return RefundResponse {
+            result: Some(failed(
+                ResultCode::ParamIllegal,
+                "refundRequestId and refundAmount are required",
+            )),
+            ..Default::default()
+        };
+    };
+    let fingerprint =
+        serde_json::json!([r.payment_request_id, r.payment_id, r.refund_amount]).to_string();
+    // One lock for the checks and the refund: concurrent refunds are serialized here.
+    let outcome = {
+        let mut store = gateway.store();
+        let Some(order) = store.get(target) else {
+            return RefundResponse {
+                result: Some(store_failure(&StoreError::NotFound)),
+                ..Default::default()
+            };
+        };
+        if order.currency != currency {
+            return RefundResponse {
+                result: Some(failed(
+                    ResultCode::ParamIllegal,
+                    format!(
+                        "refundAmount.currency {currency} is not the payment's {}",
+                        order.currency
+                    ),
+                )),
+                ..Default::default()
+            };
+        }
+        let seq = store.next_seq();
+        let date = payspec_runtime::clock::compact_timestamp(now);
+        store.refund(
+            target,
+            Refund {
+                merchant_no: refund_no.to_owned(),
+                gateway_no: format!("{}1940108001002{seq:08}", date.get(..8).unwrap_or("")),
+                channel_no: format!("MPPR{seq:012}"),
+                amount: value,
+                time: now,
+                fingerprint,
+            },
+        )
+    };
+    match outcome {
+        Ok(done) => RefundResponse {
+            result: Some(success()),
+            acquirer_id: Some(ACQUIRER_ID.into()),
+            psp_id: Some(psp_id(&done.order)),
+            refund_id: Some(done.refund.gateway_no.clone()),
+            refund_time: Some(iso(done.refund.time)),
+            refund_amount: Some(amount(done.refund.amount, &done.order.currency)),
+            ..Default::default()
+        },
+        Err(e) => RefundResponse {
+            result: Some(store_failure(&e)),
+            ..Default::default()
+        },
+    }
+}
+
+/// `true` if a notification reply's `result.resultStatus` is the spec reply's (`S`).
+fn reply_accepted(body: &[u8]) -> bool {
+    fn status(v: &serde_json::Value) -> Option<&serde_json::Value> {
+        v.get("result").and_then(|r| r.get("resultStatus"))
+    }
+    let Ok(expected) =
+        serde_json::from_str::<serde_json::Value>(payspec_alipayplus::NOTIFY_PAYMENT_REPLY)
+    else {
+        return false;
+    };
+    let Ok(got) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return false;
+    };
+    status(&expected).is_some() && status(&got) == status(&expected)
+}
+
+/// `notifyPayment` of a paid order, signed over the receiver's path with a fresh
+/// `Request-Time` on every try.
+pub(crate) fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
+    let url = order.notify_url.clone()?;
+    let data = NotifyPaymentData {
+        payment_result: Some(payment_status(order)),
+        payment_request_id: Some(order.merchant_no.clone()),
+        payment_id: Some(order.gateway_no.clone()),
+        acquirer_id: Some(ACQUIRER_ID.into()),
+        psp_id: Some(psp_id(order)),
+        customer_id: Some("mock-customer".into()),
+        payment_amount: Some(amount(order.amount, &order.currency)),
+        payment_time: order.paid_at.map(iso),
+        wallet_brand_name: order.detail("wallet").map(str::to_owned),
+        ..Default::default()
+    };
+    let body = match serde_json::to_vec(&data) {
+        Ok(body) => body,
+        Err(e) => {
+            gateway.log(&format!("cannot serialize notifyPayment: {e}"));
+            return None;
+        }
+    };
+    let path = url_path(&url);
+    let client_id = order.client_id.clone();
+    let signer = Arc::clone(gateway);
+    Some(Delivery {
+        kind: "notifyPayment",
+        order: order.merchant_no.clone(),
+        url,
+        build: Box::new(move || {
+            let request_time = iso(signer.now());
+            let signed = header_signature::sign(
+                &signer.gateway_key,
+                "POST",
+                &path,
+                &client_id,
+                &request_time,
+                &body,
+                KEY_VERSION,
+            )
+            .map_err(|e| format!("cannot sign notifyPayment: {e}"))?;
+            Ok(Message {
+                headers: vec![
+                    ("Content-Type".into(), CONTENT_TYPE.into()),
+                    (HEADER_CLIENT_ID.into(), client_id.clone()),
+                    (HEADER_REQUEST_TIME.into(), request_time),
+                    (HEADER_SIGNATURE.into(), signed.header),
+                ],
+                body: body.clone(),
+            })
+        }),
+        accepted: reply_accepted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_a_path() {
+        for op in OPERATIONS {
+            assert!(operation_path(op).is_some(), "{op}");
+        }
+    }
+
+    #[test]
+    fn reply_check_follows_the_spec_reply() {
+        assert!(reply_accepted(
+            payspec_alipayplus::NOTIFY_PAYMENT_REPLY.as_bytes()
+        ));
+        assert!(!reply_accepted(
+            br#"{"result":{"resultCode":"X","resultStatus":"F"}}"#
+        ));
+        assert!(!reply_accepted(b"ok"));
+    }
+}

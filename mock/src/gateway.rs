@@ -1,0 +1,177 @@
+//! The gateway's shared state and the routes common to both APIs (admin endpoints).
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use payspec_runtime::{PrivateKey, PublicKey};
+use time::OffsetDateTime;
+
+use crate::notify::Notifier;
+use crate::server::{Incoming, Outgoing};
+use crate::store::{Action, Order, OrderRef, OrderView, Store, StoreError};
+use crate::{alipayplus, ksher, Api, Config};
+
+/// Prefix of the admin endpoints.
+pub(crate) const ADMIN_PREFIX: &str = "/_mock/";
+
+/// Characters escaped in an order number put into a URL path: all but RFC 3986 unreserved.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The admin URL that pays an order: the mock's "cashier page" / QR code content.
+pub(crate) fn pay_link(base_url: &str, merchant_no: &str) -> String {
+    format!(
+        "{base_url}{ADMIN_PREFIX}pay/{}",
+        percent_encoding::utf8_percent_encode(merchant_no, PATH_SEGMENT)
+    )
+}
+
+pub(crate) struct Gateway {
+    pub api: Api,
+    pub base_url: String,
+    pub merchant_key: PublicKey,
+    pub gateway_key: PrivateKey,
+    pub client_id: Option<String>,
+    pub auto_pay_after: Option<Duration>,
+    store: Mutex<Store>,
+    pub notifier: Arc<Notifier>,
+    pub shutdown: Arc<AtomicBool>,
+    log: bool,
+}
+
+impl Gateway {
+    pub fn new(config: Config, addr: SocketAddr) -> Arc<Self> {
+        let shutdown = Arc::new(AtomicBool::new(false));
+        Arc::new(Gateway {
+            api: config.api,
+            base_url: format!("http://{addr}"),
+            merchant_key: config.merchant_public_key,
+            gateway_key: config.gateway_key,
+            client_id: config.client_id,
+            auto_pay_after: config.auto_pay_after,
+            store: Mutex::new(Store::new(config.payout_balance)),
+            notifier: Arc::new(Notifier::new(
+                config.notify_retry_delays,
+                Arc::clone(&shutdown),
+                config.log,
+            )),
+            shutdown,
+            log: config.log,
+        })
+    }
+
+    pub fn log(&self, line: &str) {
+        if self.log {
+            eprintln!("[payspec-mock] {line}");
+        }
+    }
+
+    /// The store, locked. Every change to orders happens under this one lock.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    pub fn handle(self: &Arc<Self>, request: &Incoming) -> Outgoing {
+        if let Some(rest) = request.path.strip_prefix(ADMIN_PREFIX) {
+            return self.admin(request, rest);
+        }
+        match self.api {
+            Api::Ksher => ksher::handle(self, request),
+            Api::AlipayPlus => alipayplus::handle(self, request),
+        }
+    }
+
+    pub fn order_view(&self, order: &str) -> Option<OrderView> {
+        self.store().get(OrderRef::any(order)).map(Order::view)
+    }
+
+    /// Marks an order paid; sends its notification when it changed.
+    pub fn pay(self: &Arc<Self>, order: &str) -> Result<OrderView, StoreError> {
+        let now = self.now();
+        let (order, changed) = self.store().apply(OrderRef::any(order), Action::Pay, now)?;
+        if changed {
+            self.log(&format!("order {} paid", order.merchant_no));
+            self.notify_paid(&order);
+        }
+        Ok(order.view())
+    }
+
+    /// A new order was created: schedule its automatic payment, if configured.
+    pub fn created(self: &Arc<Self>, order: &Order) {
+        let Some(delay) = self.auto_pay_after else {
+            return;
+        };
+        let gateway = Arc::clone(self);
+        let key = order.merchant_no.clone();
+        let _ = std::thread::Builder::new()
+            .name("payspec-mock-autopay".into())
+            .spawn(move || {
+                std::thread::sleep(delay);
+                if !gateway.shutdown.load(Ordering::SeqCst) {
+                    // Closed meanwhile: nothing to pay.
+                    let _ = gateway.pay(&key);
+                }
+            });
+    }
+
+    /// Sends the payment notification of a paid order, if it has a notify URL.
+    pub fn notify_paid(self: &Arc<Self>, order: &Order) {
+        if order.notify_url.is_none() {
+            return;
+        }
+        let delivery = match self.api {
+            Api::Ksher => ksher::notification(self, order),
+            Api::AlipayPlus => alipayplus::notification(self, order),
+        };
+        if let Some(delivery) = delivery {
+            self.notifier.dispatch(delivery);
+        }
+    }
+
+    fn admin(self: &Arc<Self>, request: &Incoming, rest: &str) -> Outgoing {
+        let (route, arg) = rest.split_once('/').unwrap_or((rest, ""));
+        let arg = percent_encoding::percent_decode_str(arg).decode_utf8_lossy();
+        match (request.method.as_str(), route) {
+            ("POST", "pay") if !arg.is_empty() => match self.pay(&arg) {
+                Ok(view) => view_json(200, &view),
+                Err(e @ StoreError::NotFound) => error_json(404, &e.to_string()),
+                Err(e) => error_json(409, &e.to_string()),
+            },
+            ("GET", "orders") if !arg.is_empty() => match self.order_view(&arg) {
+                Some(view) => view_json(200, &view),
+                None => error_json(404, "no such order"),
+            },
+            ("GET", "notifications") if arg.is_empty() => {
+                match serde_json::to_vec(&self.notifier.records()) {
+                    Ok(body) => Outgoing::json(200, body),
+                    Err(e) => error_json(500, &e.to_string()),
+                }
+            }
+            _ => error_json(404, "unknown admin endpoint; see mock/README.md"),
+        }
+    }
+}
+
+fn view_json(status: u16, view: &OrderView) -> Outgoing {
+    match serde_json::to_vec(view) {
+        Ok(body) => Outgoing::json(status, body),
+        Err(e) => error_json(500, &e.to_string()),
+    }
+}
+
+fn error_json(status: u16, message: &str) -> Outgoing {
+    Outgoing::json(status, serde_json::json!({ "error": message }).to_string())
+}
