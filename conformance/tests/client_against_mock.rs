@@ -1,0 +1,197 @@
+//! The generated async clients against the in-process mock gateway over loopback: a whole flow
+//! per API, including settling an unknown outcome.
+
+use std::time::Duration;
+
+use payspec_mock::{Api, Config, MockGateway};
+use payspec_runtime::retry::{PollPolicy, RetryPolicy, Settlement};
+use payspec_runtime::transport::HttpTransport;
+use payspec_runtime::{Backend, Outcome, PrivateKey};
+
+fn keys(bits: u32) -> (PrivateKey, PrivateKey) {
+    (
+        PrivateKey::generate(Backend::default(), bits).unwrap(),
+        PrivateKey::generate(Backend::default(), bits).unwrap(),
+    )
+}
+
+fn transport() -> HttpTransport {
+    HttpTransport::new(Duration::from_secs(5), RetryPolicy::default()).unwrap()
+}
+
+fn poll() -> PollPolicy {
+    PollPolicy {
+        attempts: 5,
+        interval: Duration::from_millis(20),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_client_flow() {
+    use payspec_ksher::operations::{
+        native_pay::NativePayRequest, order_query::OrderQueryRequest,
+        order_refund::OrderRefundRequest, order_reverse::OrderReverseRequest,
+        refund_query::RefundQueryRequest,
+    };
+    use payspec_ksher::types::{Channel, FeeType, OrderResult};
+    let (merchant, gateway) = keys(1024);
+    let mock = MockGateway::start(Config::new(
+        Api::Ksher,
+        merchant.public_key(),
+        gateway.clone(),
+    ))
+    .unwrap();
+    let client = payspec_ksher::Client::new(
+        payspec_ksher::Signer::new("mch35000", merchant),
+        payspec_ksher::Verifier::new(gateway.public_key()),
+        transport(),
+    )
+    .with_base_url(payspec_ksher::Host::Main, mock.base_url())
+    .with_base_url(payspec_ksher::Host::Gateway, mock.base_url());
+
+    let order = NativePayRequest::builder()
+        .mch_order_no("NP-1")
+        .total_fee(10_000)
+        .fee_type(FeeType::Thb)
+        .channel(Channel::Promptpay)
+        .build()
+        .unwrap();
+    let created = client.call(&order).await.expect("native_pay");
+    assert_eq!(created.data.mch_order_no.as_deref(), Some("NP-1"));
+
+    // Not paid yet: the outcome is unknown, so settling would poll; pay it meanwhile.
+    let query = OrderQueryRequest::builder()
+        .mch_order_no("NP-1")
+        .build()
+        .unwrap();
+    let unpaid = client.call(&query).await.unwrap();
+    assert_ne!(unpaid.data.result, Some(OrderResult::Success));
+    mock.pay("NP-1").unwrap();
+    let reverse = OrderReverseRequest::builder()
+        .mch_order_no("NP-1")
+        .build()
+        .unwrap();
+    let settled = client
+        .settle(&query, &reverse, &poll(), |d| {
+            d.result.as_ref().map_or(Outcome::Unknown, |r| r.outcome())
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            settled,
+            Settlement::Final {
+                outcome: Outcome::Success,
+                ..
+            }
+        ),
+        "{settled:?}"
+    );
+
+    let refund = OrderRefundRequest::builder()
+        .mch_order_no("NP-1")
+        .mch_refund_no("R-1")
+        .total_fee(10_000)
+        .refund_fee(2_500)
+        .fee_type(FeeType::Thb)
+        .build()
+        .unwrap();
+    let refunded = client.call(&refund).await.expect("order_refund");
+    assert_eq!(refunded.data.refund_fee, Some(2_500));
+    let refunds = client
+        .call(
+            &RefundQueryRequest::builder()
+                .mch_order_no("NP-1")
+                .build()
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refunds.data.refund_orders.as_ref().map(Vec::len), Some(1));
+    mock.shutdown();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn alipayplus_client_flow() {
+    use payspec_alipayplus::types::{
+        CancelPaymentRequest, InquiryPaymentRequest, InquiryPaymentResponse, PayRequest,
+        RefundRequest,
+    };
+    let (merchant, gateway) = keys(2048);
+    let mock = MockGateway::start(Config::new(
+        Api::AlipayPlus,
+        merchant.public_key(),
+        gateway.clone(),
+    ))
+    .unwrap();
+    let client = payspec_alipayplus::Client::new(
+        payspec_alipayplus::Signer::new("CLIENT_1", merchant),
+        payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
+        transport(),
+        mock.base_url(),
+    );
+    let pay: PayRequest = serde_json::from_str(
+        r#"{"paymentRequestId":"pay-1","paymentAmount":{"currency":"USD","value":"100"},
+            "order":{"referenceOrderId":"o1","orderDescription":"Cappuccino","orderAmount":{"currency":"USD","value":"100"},
+                     "env":{"terminalType":"MINI_APP"}},
+            "paymentMethod":{"paymentMethodType":"GCASH"},"paymentFactor":{"isCashierPayment":"true"}}"#,
+    )
+    .unwrap();
+    let answer = client.call(&pay).await.expect("pay");
+    let status = answer
+        .data
+        .result
+        .as_ref()
+        .and_then(|r| r.result_status.as_ref())
+        .map(|s| s.outcome());
+    assert_eq!(
+        status,
+        Some(Outcome::Unknown),
+        "Cashier pay answers U: in progress"
+    );
+    assert!(answer.data.normal_url.is_some(), "the cashier page");
+
+    mock.pay("pay-1").unwrap();
+    let inquiry = InquiryPaymentRequest {
+        payment_request_id: Some("pay-1".into()),
+        ..Default::default()
+    };
+    let cancel = CancelPaymentRequest {
+        payment_request_id: Some("pay-1".into()),
+        ..Default::default()
+    };
+    let outcome = |r: &InquiryPaymentResponse| {
+        r.payment_result
+            .as_ref()
+            .and_then(|p| p.result_status.as_ref())
+            .map_or(Outcome::Unknown, |s| s.outcome())
+    };
+    let settled = client
+        .settle(&inquiry, &cancel, &poll(), outcome)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            settled,
+            Settlement::Final {
+                outcome: Outcome::Success,
+                ..
+            }
+        ),
+        "{settled:?}"
+    );
+
+    let refund: RefundRequest = serde_json::from_str(
+        r#"{"refundRequestId":"r-1","paymentRequestId":"pay-1","refundAmount":{"currency":"USD","value":"40"}}"#,
+    )
+    .unwrap();
+    let refunded = client.call(&refund).await.expect("refund");
+    let status = refunded
+        .data
+        .result
+        .as_ref()
+        .and_then(|r| r.result_status.as_ref())
+        .map(|s| s.outcome());
+    assert_eq!(status, Some(Outcome::Success));
+    mock.shutdown();
+}
