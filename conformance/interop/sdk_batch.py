@@ -9,7 +9,9 @@ Every signature is made or checked by the SDK's own code; this script only moves
 * ``DefaultAlipayClient.execute``: the SDK's whole client path (request body, Request-Time, Signature
   header, response header parsing and verification). Its transport function ``do_post`` is replaced
   by a stub that records the request and answers with a given response, or forwards the request to
-  a local HTTP server (``"forward"``, for a mock gateway); ``get_cur_iso8601_time`` can be fixed;
+  a local HTTP server (``"forward": "http://127.0.0.1:<port>"``, for a mock gateway; see ``forward``);
+  ``get_cur_iso8601_time`` can be fixed. The request is a verbatim body, or built with the SDK's own
+  request and model classes (``{"model": ..., "fields": {...}}``, see ``build_model``);
 * ``DefaultAlipayClient.__assert_response_verified``: the SDK's response check alone.
 
 Input (stdin): ``{"ops": [{"op": ..., ...}, ...]}``. Output (stdout): ``{"sdk": {...}, "results": [...]}``,
@@ -26,8 +28,19 @@ from importlib.metadata import version
 
 from com.alipay.ams.api import default_alipay_client as client_module
 from com.alipay.ams.api.default_alipay_client import DefaultAlipayClient
+from com.alipay.ams.api.model.address import Address
+from com.alipay.ams.api.model.amount import Amount
+from com.alipay.ams.api.model.env import Env
+from com.alipay.ams.api.model.merchant import Merchant
+from com.alipay.ams.api.model.order import Order
+from com.alipay.ams.api.model.payment_method import PaymentMethod
+from com.alipay.ams.api.model.settlement_strategy import SettlementStrategy
+from com.alipay.ams.api.model.terminal_type import TerminalType
 from com.alipay.ams.api.request.alipay_request import AlipayRequest
+from com.alipay.ams.api.request.pay.alipay_pay_cancel_request import AlipayPayCancelRequest
 from com.alipay.ams.api.request.pay.alipay_pay_query_request import AlipayPayQueryRequest
+from com.alipay.ams.api.request.pay.alipay_pay_request import AlipayPayRequest
+from com.alipay.ams.api.request.pay.alipay_refund_request import AlipayRefundRequest
 from com.alipay.ams.api.tools import signature_tool, webhook_tool
 
 SDK_DISTRIBUTION = "global-open-sdk-python"
@@ -89,23 +102,103 @@ class _NoResponse(Exception):
     pass
 
 
+# The SDK classes ``build_model`` may instantiate, by name.
+MODELS = {
+    cls.__name__: cls
+    for cls in (
+        AlipayPayRequest,
+        AlipayPayQueryRequest,
+        AlipayRefundRequest,
+        AlipayPayCancelRequest,
+        Address,
+        Amount,
+        Env,
+        Merchant,
+        Order,
+        PaymentMethod,
+        SettlementStrategy,
+    )
+}
+ENUMS = {"TerminalType": TerminalType}
+
+
+def build_model(value):
+    """An SDK object from JSON: ``{"__model__": "Amount", "currency": ..., ...}`` is ``Amount()`` with
+    those properties set (snake_case names; an unknown name is an error, not silently dropped),
+    ``{"__enum__": "TerminalType", "value": "MINI_APP"}`` is ``TerminalType.MINI_APP``; lists and
+    scalars are taken as they are."""
+    if isinstance(value, list):
+        return [build_model(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__enum__" in value:
+        member = ENUMS[value["__enum__"]].value_of(value["value"])
+        if member is None:
+            raise ValueError("no %s %r in the SDK" % (value["__enum__"], value["value"]))
+        return member
+    cls = MODELS[value["__model__"]]
+    obj = cls()
+    for name, v in value.items():
+        if name == "__model__":
+            continue
+        if not isinstance(getattr(cls, name, None), property):
+            raise ValueError("the SDK's %s has no property %r" % (cls.__name__, name))
+        setattr(obj, name, build_model(v))
+    return obj
+
+
 def build_request(spec):
-    """The request to execute: ``{"body": ..., "path": ...}`` verbatim, or an SDK model."""
+    """The request to execute: ``{"body": ..., "path": ...}`` verbatim, or an SDK request model.
+
+    ``{"model": "AlipayPayRequest", "fields": {...}, "path": ..., "extra": {...}}``: the SDK's request
+    class with ``fields`` set (see ``build_model``); its body is the SDK's own serialization
+    (``to_ams_json``). ``path`` replaces the SDK's default path (the SDK's models carry the Antom
+    ``/ams/`` paths; Alipay+ ACQP is at ``/aps/``). ``extra`` adds top-level members the SDK's model
+    does not have (e.g. ``paymentFactor.isCashierPayment``, absent from the SDK's PaymentFactor) to
+    the dict the SDK serializes; a member the model already produced is an error.
+    The older form ``{"model": "AlipayPayQueryRequest", "payment_request_id"|"payment_id": ...}``
+    is kept."""
     if "body" in spec:
         return RawBodyRequest(spec["path"], spec["body"])
     model = spec["model"]
-    if model == "AlipayPayQueryRequest":
+    if "fields" in spec:
+        request = build_model(dict(spec["fields"], __model__=model))
+        if not isinstance(request, AlipayRequest):
+            raise ValueError("%s is not an SDK request" % (model,))
+    elif model == "AlipayPayQueryRequest":
         request = AlipayPayQueryRequest()
         request.payment_request_id = spec.get("payment_request_id")
         request.payment_id = spec.get("payment_id")
-        if "path" in spec:
-            request.path = spec["path"]
-        return request
-    raise ValueError("unknown SDK request model %r" % (model,))
+    else:
+        raise ValueError("unknown SDK request model %r" % (model,))
+    if "path" in spec:
+        request.path = spec["path"]
+    extra = spec.get("extra")
+    if extra:
+        to_dict = request.to_ams_dict
+
+        def with_extra():
+            params = to_dict()
+            for name, v in extra.items():
+                if name in params:
+                    raise ValueError("the SDK's model already has %r" % (name,))
+                params[name] = v
+            return params
+
+        request.to_ams_dict = with_extra
+    return request
 
 
-def forward(base_url, url, headers, body):
-    """Sends the SDK's request to a local HTTP server (a mock gateway) at the same path."""
+def forward(base_url, url, headers, body, header_names="lowercase"):
+    """Sends the SDK's request to a local HTTP server (a mock gateway) at the same path.
+
+    Only the loopback is reachable (``_refuse_remote`` above): another host raises ``OSError``.
+    Returns what the SDK's ``do_post`` returns: ``(headers, body bytes)``, raising on a status other
+    than 200. ``header_names``: ``"as_sent"`` returns the header names exactly as the server sent
+    them, like the SDK's own ``do_post`` (``http.client``'s ``getheaders()``); ``"lowercase"``
+    lowercases them, as an HTTP/2 transport or a proxy would (HTTP header names are
+    case-insensitive; the SDK's ``__parse_header`` only matches ``signature``, ``response-time`` and
+    ``client-id`` exactly)."""
     import http.client
     import urllib.parse
 
@@ -118,21 +211,32 @@ def forward(base_url, url, headers, body):
         data = response.read()
         if response.status != 200:
             raise RuntimeError("mock answered HTTP %d" % response.status)
-        # http.client keeps the header names as sent; the SDK matches lowercase names.
-        return [(name.lower(), value) for name, value in response.getheaders()], data
+        received = response.getheaders()
+        if header_names == "lowercase":
+            received = [(name.lower(), value) for name, value in received]
+        elif header_names != "as_sent":
+            raise ValueError("header_names: %r" % (header_names,))
+        return received, data
     finally:
         connection.close()
 
 
 def op_client(op):
-    """``DefaultAlipayClient.execute`` with a stub transport; returns the request sent and the verdict."""
+    """``DefaultAlipayClient.execute`` with a stub transport; returns the request sent and the verdict
+    (``returned_body``: what ``execute`` returned; with ``forward``, ``response_headers``: the headers
+    handed to the SDK)."""
     sent = {}
+    answered = {}
     response = op.get("response")
 
     def do_post(url, headers=None, req_body=None, charset="UTF-8"):
         sent.update(url=url, headers=dict(headers), body=req_body)
         if "forward" in op:
-            return forward(op["forward"], url, headers, req_body)
+            received = forward(
+                op["forward"], url, headers, req_body, op.get("header_names", "lowercase")
+            )
+            answered["headers"] = [list(h) for h in received[0]]
+            return received
         if response is None:
             raise _NoResponse()
         return [tuple(h) for h in response["headers"]], response["body"].encode("utf-8")
@@ -161,6 +265,8 @@ def op_client(op):
     if sent:
         sent["path"] = sent["url"][len(GATEWAY_URL):] if sent["url"].startswith(GATEWAY_URL) else None
     result["request"] = sent or None
+    if answered:
+        result["response_headers"] = answered["headers"]
     return result
 
 

@@ -104,10 +104,12 @@ fn answer<T: Serialize>(
         KEY_VERSION,
     ) {
         Ok(signed) => {
+            // Lowercase names, as the gateway sends them: HTTP names are case-insensitive, but the
+            // official SDKs look the response headers up in lowercase only.
             out = out
-                .with_header(HEADER_CLIENT_ID, client_id.to_owned())
-                .with_header(HEADER_RESPONSE_TIME, response_time)
-                .with_header(HEADER_SIGNATURE, signed.header);
+                .with_header(&HEADER_CLIENT_ID.to_ascii_lowercase(), client_id.to_owned())
+                .with_header(&HEADER_RESPONSE_TIME.to_ascii_lowercase(), response_time)
+                .with_header(&HEADER_SIGNATURE.to_ascii_lowercase(), signed.header);
             out
         }
         Err(e) => Outgoing::text(500, &format!("cannot sign the answer: {e}")),

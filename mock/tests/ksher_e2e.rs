@@ -704,6 +704,14 @@ fn automatic_payment_and_refused_notify_urls() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+    // The payment and its notification record happen on the mock's own threads: wait for both.
+    while mock.notifications().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no notification recorded"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(mock.wait_notifications_idle(Duration::from_secs(5)));
     let records = mock.notifications();
     assert_eq!(records.len(), 1);
