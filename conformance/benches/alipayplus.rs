@@ -1,0 +1,485 @@
+//! Speed of the typed Alipay+ API against the bare RSA-SHA256 operation it wraps (see
+//! `BENCHMARKS.md`).
+//!
+//! For every compiled RSA backend, each typed benchmark has a raw twin that does only the RSA
+//! operation on exactly the same bytes with the same key, so the cost of the typed layer is a
+//! ratio of two estimates taken in the same run:
+//!
+//! * `alipayplus/<backend>/sign/typed_mini_program_pay` ÷ `…/sign/raw_rsa_sha256` (target
+//!   ≤ 1.03): a built mini-program `pay` request to validated JSON body, content to sign,
+//!   signature, base64, percent-encoding and `Signature` header, with a fixed `Request-Time`;
+//! * `alipayplus/<backend>/verify/typed_response` ÷ `…/verify/raw_rsa_sha256` (target ≤ 1.3): a
+//!   signed `pay` response (headers and body) checked and decoded into a typed `PayResponse`.
+//!
+//! Keys are 2048-bit: the merchant key `alipayplus-merchant-2048` signs requests, the mock
+//! gateway key `alipayplus-gateway-mock-2048` signed the response vector
+//! `pay-response-in-process-normal-url`. `sign/typed_mini_program_pay_fresh_time` adds a clock
+//! reading, and `alipayplus/parts/*` time the RSA-free pieces, to show where the overhead goes.
+//!
+//! `cargo bench -p payspec-conformance --features rustcrypto --bench alipayplus`
+//!
+//! After the benchmarks the ratios of the pairs measured by this run are printed as a Markdown
+//! table, from the mean point estimates in criterion's `new/estimates.json`, next to a paired
+//! cross-check that times typed and raw calls in alternating back-to-back blocks (robust to a
+//! busy machine, where the two criterion measurements of a pair see different load).
+//!
+//! The harness (pairs, ratio report, paired cross-check) is the one of `benches/ksher.rs`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant, SystemTime};
+
+use criterion::Criterion;
+use payspec_alipayplus::types::{
+    Amount, Env, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod, PaymentMethodType,
+    SettlementStrategy, TerminalType,
+};
+use payspec_alipayplus::{Operation, Outcome, Signer, Trust, Verifier};
+use payspec_conformance::vectors::{AlipayVerificationCase, VectorFile};
+use payspec_conformance::vectors_dir;
+use payspec_runtime::header_signature::{content_to_sign, parse_signature_header};
+use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
+
+const MERCHANT_2048: &str = "keys/alipayplus-merchant-2048.pkcs8.pem";
+const MERCHANT_2048_PUBLIC: &str = "keys/alipayplus-merchant-2048.pub.pem";
+/// Signed by the mock gateway key (2048-bit), with `pay-response` headers.
+const RESPONSE_CASE: &str = "pay-response-in-process-normal-url";
+const CLIENT_ID: &str = "SANDBOX_5YPS0C2024TEST01";
+const REQUEST_TIME: &str = "2024-03-15T10:00:00+08:00";
+
+fn read_vector(rel: &str) -> String {
+    let path = vectors_dir().join(rel);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A Cashier Payment from a merchant mini program running inside GCash, with every member the
+/// mini-program integration sends.
+fn mini_program_pay() -> PayRequest {
+    let php = |value| Amount {
+        currency: Some("PHP".into()),
+        value: Some(value),
+    };
+    PayRequest {
+        payment_request_id: Some("pay_20240315_100000_0001".into()),
+        payment_amount: Some(php(15000)),
+        order: Some(Order {
+            reference_order_id: Some("ord_20240315_0001".into()),
+            order_description: Some("Cappuccino x2, table 12".into()),
+            order_amount: Some(php(15000)),
+            env: Some(Env {
+                terminal_type: Some(TerminalType::MiniApp),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        payment_method: Some(PaymentMethod {
+            payment_method_type: Some(PaymentMethodType::Gcash),
+            ..Default::default()
+        }),
+        payment_redirect_url: Some("https://merchant.example/alipayplus/return?order=0001".into()),
+        payment_notify_url: Some("https://merchant.example/alipayplus/notify".into()),
+        settlement_strategy: Some(SettlementStrategy {
+            settlement_currency: Some("USD".into()),
+        }),
+        payment_factor: Some(PaymentFactor {
+            is_cashier_payment: Some(true),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The response vector: headers, body, the exact content Alipay+ signed and the signature bytes.
+struct ResponseCase {
+    public_key_pem: String,
+    client_id: String,
+    time: String,
+    signature_header: String,
+    body: String,
+    content: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl ResponseCase {
+    fn load() -> Self {
+        let file: VectorFile<AlipayVerificationCase> =
+            serde_json::from_str(&read_vector("alipayplus/response-verification.json"))
+                .expect("response-verification.json");
+        let case = file
+            .cases
+            .into_iter()
+            .find(|c| c.id == RESPONSE_CASE)
+            .unwrap_or_else(|| panic!("vector {RESPONSE_CASE} missing"));
+        assert_eq!(
+            (case.kind.as_str(), case.method.as_str(), case.path.as_str()),
+            ("response", "POST", PayRequest::PATH),
+            "{RESPONSE_CASE}"
+        );
+        let time = case.time.expect("response-time");
+        let signature_header = case.signature_header.expect("signature header");
+        // The raw twin verifies exactly the bytes the typed path builds.
+        let content = format!(
+            "POST {}\n{}.{time}.{}",
+            case.path, case.client_id, case.body
+        );
+        assert_eq!(
+            content.as_bytes(),
+            content_to_sign(
+                "POST",
+                &case.path,
+                &case.client_id,
+                &time,
+                case.body.as_bytes()
+            )
+        );
+        let signature = parse_signature_header(&signature_header)
+            .expect("signature header")
+            .signature;
+        ResponseCase {
+            public_key_pem: read_vector(&case.public_key),
+            client_id: case.client_id,
+            time,
+            signature_header,
+            body: case.body,
+            content: content.into_bytes(),
+            signature,
+        }
+    }
+}
+
+struct Fixtures {
+    request: PayRequest,
+    merchant: String,
+    merchant_public: String,
+    response: ResponseCase,
+}
+
+impl Fixtures {
+    fn load() -> Self {
+        Fixtures {
+            request: mini_program_pay(),
+            merchant: read_vector(MERCHANT_2048),
+            merchant_public: read_vector(MERCHANT_2048_PUBLIC),
+            response: ResponseCase::load(),
+        }
+    }
+}
+
+/// A typed benchmark and the raw RSA-SHA256 operation it wraps, on the same bytes with the same
+/// key.
+struct Pair {
+    /// Criterion group, `alipayplus/<backend>/<sign|verify>`.
+    group: String,
+    typed_id: &'static str,
+    raw_id: &'static str,
+    /// Highest acceptable typed ÷ raw ratio; `None`: reported only.
+    target: Option<f64>,
+    typed: Box<dyn Fn()>,
+    raw: Rc<dyn Fn()>,
+}
+
+/// `typed_mini_program_pay` and `raw_rsa_sha256` with the 2048-bit merchant key, and
+/// `typed_mini_program_pay_fresh_time` (a clock reading on every call) against the same twin.
+fn sign_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
+    let key = PrivateKey::from_pem_with(backend, &fx.merchant).expect("merchant key");
+    let public = PublicKey::from_pem_with(backend, &fx.merchant_public).expect("merchant public");
+    let signer = Signer::new(CLIENT_ID, key.clone());
+    let signed = signer
+        .sign_at(&fx.request, REQUEST_TIME)
+        .expect("typed sign");
+    let body = String::from_utf8(signed.body.clone()).expect("UTF-8 body");
+    assert!(body.contains(r#""terminalType":"MINI_APP""#), "{body}");
+    assert!(body.contains(r#""isCashierPayment":"true""#), "{body}");
+    // The raw twin signs exactly the content the typed path signed, to the same signature.
+    let content = format!(
+        "POST {}\n{CLIENT_ID}.{REQUEST_TIME}.{body}",
+        PayRequest::PATH
+    );
+    assert_eq!(signed.signature.content_to_sign, content);
+    let content = content.into_bytes();
+    let raw_signature = key
+        .sign(DigestAlgorithm::Sha256, &content)
+        .expect("raw sign");
+    assert_eq!(
+        parse_signature_header(&signed.signature.header)
+            .expect("own Signature header")
+            .signature,
+        raw_signature,
+        "typed and raw signatures (PKCS#1 v1.5 is deterministic)"
+    );
+    assert!(public.verify(DigestAlgorithm::Sha256, &content, &raw_signature));
+
+    let group = format!("alipayplus/{}/sign", backend.name());
+    let raw: Rc<dyn Fn()> = Rc::new(move || {
+        black_box(key.sign(DigestAlgorithm::Sha256, black_box(&content))).expect("raw sign");
+    });
+    let request = fx.request.clone();
+    let typed_signer = signer.clone();
+    let fresh_request = fx.request.clone();
+    vec![
+        Pair {
+            group: group.clone(),
+            typed_id: "typed_mini_program_pay",
+            raw_id: "raw_rsa_sha256",
+            target: Some(1.03),
+            typed: Box::new(move || {
+                black_box(typed_signer.sign_at(black_box(&request), black_box(REQUEST_TIME)))
+                    .expect("typed sign");
+            }),
+            raw: raw.clone(),
+        },
+        Pair {
+            group,
+            typed_id: "typed_mini_program_pay_fresh_time",
+            raw_id: "raw_rsa_sha256",
+            target: None,
+            typed: Box::new(move || {
+                black_box(signer.sign(black_box(&fresh_request))).expect("typed sign");
+            }),
+            raw,
+        },
+    ]
+}
+
+/// `typed_response` and `raw_rsa_sha256` for the signed `pay` response vector.
+fn verify_pair(backend: Backend, case: &ResponseCase) -> Pair {
+    let public = PublicKey::from_pem_with(backend, &case.public_key_pem).expect("gateway key");
+    let verifier = Verifier::new(case.client_id.clone(), vec![public.clone()]);
+    let answer = verifier
+        .verify_response::<PayRequest>(
+            Some(&case.time),
+            Some(&case.signature_header),
+            case.body.as_bytes(),
+        )
+        .expect("typed verify");
+    assert_eq!(answer.trust, Trust::Signed);
+    let status = answer
+        .data
+        .result
+        .as_ref()
+        .and_then(|r| r.result_status.as_ref())
+        .map(|s| s.outcome());
+    assert_eq!(status, Some(Outcome::Unknown));
+    assert!(answer.data.normal_url.is_some());
+    let (content, signature) = (case.content.clone(), case.signature.clone());
+    assert!(public.verify(DigestAlgorithm::Sha256, &content, &signature));
+
+    let (time, header, body) = (
+        case.time.clone(),
+        case.signature_header.clone(),
+        case.body.clone(),
+    );
+    Pair {
+        group: format!("alipayplus/{}/verify", backend.name()),
+        typed_id: "typed_response",
+        raw_id: "raw_rsa_sha256",
+        target: Some(1.3),
+        typed: Box::new(move || {
+            black_box(verifier.verify_response::<PayRequest>(
+                black_box(Some(&time)),
+                black_box(Some(&header)),
+                black_box(body.as_bytes()),
+            ))
+            .expect("typed verify");
+        }),
+        raw: Rc::new(move || {
+            let ok = public.verify(
+                DigestAlgorithm::Sha256,
+                black_box(&content),
+                black_box(&signature),
+            );
+            assert!(black_box(ok), "raw verify");
+        }),
+    }
+}
+
+fn backend_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
+    let mut pairs = sign_pairs(backend, fx);
+    pairs.push(verify_pair(backend, &fx.response));
+    pairs
+}
+
+/// Each pair's typed benchmark followed by its raw twin (a shared twin runs once).
+fn bench_pairs(c: &mut Criterion, pairs: &[Pair]) {
+    for same_group in pairs.chunk_by(|a, b| a.group == b.group) {
+        let mut group = c.benchmark_group(&same_group[0].group);
+        let mut raw_done = Vec::new();
+        for pair in same_group {
+            group.bench_function(pair.typed_id, |b| b.iter(&pair.typed));
+            if !raw_done.contains(&pair.raw_id) {
+                group.bench_function(pair.raw_id, |b| b.iter(&*pair.raw));
+                raw_done.push(pair.raw_id);
+            }
+        }
+        group.finish();
+    }
+}
+
+/// The RSA-free pieces of the typed paths (the same for every backend).
+fn bench_parts(c: &mut Criterion, fx: &Fixtures) {
+    let mut group = c.benchmark_group("alipayplus/parts");
+    let request = &fx.request;
+    // Validation and JSON body (spec member order, scalars as strings).
+    group.bench_function("request_body", |b| {
+        b.iter(|| {
+            black_box(request).check().expect("valid request");
+            serde_json::to_vec(black_box(request)).expect("JSON body")
+        })
+    });
+    let case = &fx.response;
+    // `Signature` header: split, percent-decode, base64-decode.
+    group.bench_function("response_signature_header", |b| {
+        b.iter(|| parse_signature_header(black_box(&case.signature_header)).expect("header"))
+    });
+    // Typed decode of the verified body.
+    let body = case.body.as_bytes();
+    group.bench_function("response_typed_decode", |b| {
+        b.iter(|| serde_json::from_slice::<PayResponse>(black_box(body)).expect("PayResponse"))
+    });
+    group.finish();
+}
+
+/// Where criterion writes its results; set explicitly so the ratio report reads the same place.
+fn output_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    // The bench executable is `<target>/<profile>/deps/alipayplus-<hash>`.
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("criterion")))
+        .unwrap_or_else(|| PathBuf::from("target/criterion"))
+}
+
+/// Mean and median point estimates in nanoseconds, if `group/id` was measured since `since`.
+fn fresh_estimates(dir: &Path, group: &str, id: &str, since: SystemTime) -> Option<(f64, f64)> {
+    let path = dir
+        .join(group.replace('/', "_"))
+        .join(id)
+        .join("new/estimates.json");
+    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
+    if modified < since {
+        return None;
+    }
+    let estimates: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+    Some((
+        estimates["mean"]["point_estimate"].as_f64()?,
+        estimates["median"]["point_estimate"].as_f64()?,
+    ))
+}
+
+fn micros(ns: f64) -> String {
+    format!("{:.2} µs", ns / 1000.0)
+}
+
+/// Rounds of the paired cross-check; each round times one block of typed calls and one block of
+/// raw calls back to back.
+const PAIRED_ROUNDS: usize = 250;
+/// Target length of one block (a 2048-bit signature takes longer: then a block is one call).
+const PAIRED_BLOCK: Duration = Duration::from_millis(2);
+
+/// Median over [`PAIRED_ROUNDS`] of (typed block time ÷ raw block time), the two blocks of a round
+/// timed back to back in alternating order. A neighbour that slows the machine for a while slows
+/// both halves of a round alike, so this ratio resists load that the separate criterion
+/// measurements (seconds apart) do not.
+fn paired_ratio(typed: &dyn Fn(), raw: &dyn Fn()) -> f64 {
+    let block = |f: &dyn Fn(), calls: u32| {
+        let start = Instant::now();
+        for _ in 0..calls {
+            f();
+        }
+        start.elapsed().as_secs_f64()
+    };
+    let per_call = block(raw, 20) / 20.0;
+    let calls = ((PAIRED_BLOCK.as_secs_f64() / per_call) as u32).max(1);
+    for _ in 0..10 {
+        block(typed, calls);
+        block(raw, calls);
+    }
+    let mut ratios: Vec<f64> = (0..PAIRED_ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let t = block(typed, calls);
+                t / block(raw, calls)
+            } else {
+                let r = block(raw, calls);
+                block(typed, calls) / r
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[PAIRED_ROUNDS / 2]
+}
+
+/// For every pair whose two halves this run measured: the typed ÷ raw ratio of criterion's
+/// estimates, and the paired cross-check.
+fn print_ratios(dir: &Path, since: SystemTime, pairs: &[Pair]) {
+    let mut rows = Vec::new();
+    for pair in pairs {
+        let (Some((t_mean, t_median)), Some((r_mean, r_median))) = (
+            fresh_estimates(dir, &pair.group, pair.typed_id, since),
+            fresh_estimates(dir, &pair.group, pair.raw_id, since),
+        ) else {
+            continue;
+        };
+        let ratio = t_mean / r_mean;
+        let paired = paired_ratio(&*pair.typed, &*pair.raw);
+        let (target, verdict) = match pair.target {
+            Some(t) if ratio <= t => (format!("≤ {t}"), "met"),
+            Some(t) => (format!("≤ {t}"), "MISSED"),
+            None => ("—".to_owned(), ""),
+        };
+        rows.push(format!(
+            "| {} | {} | {} | {} | {} | **{ratio:.3}** | {:.3} | {paired:.3} | {target} | {verdict} |",
+            pair.group.trim_start_matches("alipayplus/"),
+            pair.typed_id,
+            micros(t_mean),
+            micros(r_mean),
+            micros(t_mean - r_mean),
+            t_median / r_median,
+        ));
+    }
+    if rows.is_empty() {
+        return;
+    }
+    println!("\nTyped ÷ raw RSA-SHA256 on the same bytes with the same key, this run:\n");
+    println!(
+        "| backend/path | typed benchmark | typed (mean) | raw (mean) | difference \
+         | ratio of means | ratio of medians | paired ratio | target | |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    println!(
+        "\nThe verdict is on the ratio of criterion's mean estimates. Paired ratio: median over \
+         {PAIRED_ROUNDS} rounds of back-to-back blocks (~{} ms each, at least one call) of typed \
+         and raw calls.",
+        PAIRED_BLOCK.as_millis()
+    );
+}
+
+fn main() {
+    let started = SystemTime::now();
+    let dir = output_dir();
+    let mut c = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(50)
+        .output_directory(&dir)
+        .configure_from_args();
+    let fixtures = Fixtures::load();
+    let pairs: Vec<Pair> = Backend::ALL
+        .iter()
+        .flat_map(|&backend| backend_pairs(backend, &fixtures))
+        .collect();
+    bench_pairs(&mut c, &pairs);
+    bench_parts(&mut c, &fixtures);
+    c.final_summary();
+    print_ratios(&dir, started, &pairs);
+}
