@@ -1182,7 +1182,7 @@ fn rule_checks(
                 let condition = format!("`{when}` is {list}");
                 quote! {
                     payspec_runtime::validate::required_when(
-                        &payspec_runtime::validate::path(#at, #field),
+                        payspec_runtime::validate::At(#at, #field),
                         &self.#t,
                         #holds,
                         #condition,
@@ -1668,7 +1668,7 @@ fn object_type(
 fn object_field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
     let n = ident(&f.rust);
     let w = &f.wire;
-    let at = quote!(&payspec_runtime::validate::path(at, #w));
+    let at = quote!(payspec_runtime::validate::At(at, #w));
     let mut stmts = Vec::new();
     match &f.ty {
         FieldType::Amount => {
@@ -1696,7 +1696,9 @@ fn object_field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
         FieldType::Date => stmts.push(quote!(payspec_runtime::validate::date(#at, v)?;)),
         FieldType::DateTime => stmts.push(quote!(payspec_runtime::validate::datetime(#at, v)?;)),
         FieldType::Currency => stmts.push(quote!(payspec_runtime::validate::currency(#at, v)?;)),
-        FieldType::Object(_) => stmts.push(quote!(v.validate_at(#at)?;)),
+        FieldType::Object(_) => {
+            stmts.push(quote!(v.validate_at(&payspec_runtime::validate::path(at, #w))?;))
+        }
         FieldType::Array(_) => stmts.push(quote! {
             for (i, item) in v.iter().enumerate() {
                 item.validate_at(&format!("{}[{i}]", payspec_runtime::validate::path(at, #w)))?;

@@ -4,13 +4,15 @@
 //! string in another; unpaid orders carry `""` amounts). These helpers accept every form seen and
 //! map the empty string to `None`. Numbers read as text keep their exact token (`35.10`).
 
+use std::borrow::Cow;
+
 use serde::de::{Deserialize, Deserializer, Error};
 use serde_json::value::RawValue;
 
-/// The raw JSON text of the value, borrowed from the input (generated types are parsed from a
-/// `&str` with serde_json, so no copy is made).
-fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    Option::<&'de RawValue>::deserialize(d)
+/// The raw JSON text of the value. Owned rather than borrowed, so generated types also parse
+/// with `serde_json::from_reader` and `from_value`, not only from a `&str`.
+fn raw<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Option::<Box<RawValue>>::deserialize(d)
 }
 
 /// Any scalar as text: strings as they are, numbers as their token, booleans as `true`/`false`.
@@ -21,24 +23,29 @@ pub fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 fn scalar_text(text: &str) -> Result<Option<String>, String> {
+    scalar_str(text).map(|t| t.map(Cow::into_owned))
+}
+
+/// Like [`scalar_text`] without copying escape-free strings and numbers.
+fn scalar_str(text: &str) -> Result<Option<Cow<'_, str>>, String> {
     match text.as_bytes().first() {
         // A string without escapes is its own text between the quotes.
         Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
-            Ok(Some(text[1..text.len() - 1].to_owned()))
+            Ok(Some(Cow::Borrowed(&text[1..text.len() - 1])))
         }
         Some(b'"') => serde_json::from_str::<String>(text)
-            .map(Some)
+            .map(|s| Some(Cow::Owned(s)))
             .map_err(|e| e.to_string()),
         Some(b'n') => Ok(None),
         Some(b'{') | Some(b'[') => Err(format!("expected a scalar, found {text}")),
-        _ => Ok(Some(text.to_owned())),
+        _ => Ok(Some(Cow::Borrowed(text))),
     }
 }
 
 /// A non-negative integer given as a JSON number or a digit string; `""`/`null` give `None`.
 pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let Some(raw) = raw(d)? else { return Ok(None) };
-    match scalar_text(raw.get()).map_err(D::Error::custom)? {
+    match scalar_str(raw.get()).map_err(D::Error::custom)? {
         None => Ok(None),
         Some(t) if t.is_empty() => Ok(None),
         Some(t) => t
@@ -51,7 +58,7 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
 /// A signed integer given as a JSON number or a digit string; `""`/`null` give `None`.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let Some(raw) = raw(d)? else { return Ok(None) };
-    match scalar_text(raw.get()).map_err(D::Error::custom)? {
+    match scalar_str(raw.get()).map_err(D::Error::custom)? {
         None => Ok(None),
         Some(t) if t.is_empty() => Ok(None),
         Some(t) => t
@@ -63,7 +70,7 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 
 /// Text of an enum value (any scalar), for generated enum `Deserialize` impls.
 pub fn enum_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let raw = <&'de RawValue>::deserialize(d)?;
+    let raw = Box::<RawValue>::deserialize(d)?;
     match scalar_text(raw.get()).map_err(D::Error::custom)? {
         Some(t) => Ok(t),
         None => Err(D::Error::custom("expected an enum value, found null")),
@@ -95,6 +102,15 @@ mod tests {
             }
             Err(()) => assert!(got.is_err(), "{json} should fail"),
         }
+    }
+
+    #[test]
+    fn parses_from_readers_and_values_too() {
+        let json = r#"{"s":35.10,"n":"7","i":-3}"#;
+        let from_reader: T = serde_json::from_reader(json.as_bytes()).unwrap();
+        let from_value: T = serde_json::from_value(serde_json::from_str(json).unwrap()).unwrap();
+        assert_eq!(from_reader, serde_json::from_str::<T>(json).unwrap());
+        assert_eq!((from_value.n, from_value.i), (Some(7), Some(-3)));
     }
 
     #[test]

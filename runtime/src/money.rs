@@ -48,19 +48,19 @@ pub fn to_minor_units(currency: &str, decimal: &str) -> Result<u64, ValidationEr
 /// Checks a minor-unit amount against its currency: positive, and the currency's gateway rules
 /// (IDR amounts must end in `00`).
 pub fn check_minor_units(
-    field: &str,
+    field: impl std::fmt::Display,
     currency: Option<&str>,
     value: u64,
 ) -> Result<(), ValidationError> {
     if value == 0 {
         return Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: "amount must be a positive integer in minor units".into(),
         });
     }
     if currency == Some("IDR") && !value.is_multiple_of(100) {
         return Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("IDR amounts must end in 00 (found {value})"),
         });
     }

@@ -10,7 +10,7 @@
 //! sorted keys and numbers kept as their exact token text.
 
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -94,9 +94,8 @@ impl ParamWriter {
 
     /// Adds an integer parameter, rendered in decimal.
     pub fn push_int(&mut self, name: &'static str, value: u64) {
-        let mut buf = itoa_buf(value);
-        self.push_str(name, buf.as_str());
-        buf.clear();
+        let mut buf = itoa::Buffer::new();
+        self.push_str(name, buf.format(value));
     }
 
     /// The string to sign so far.
@@ -119,12 +118,6 @@ impl ParamWriter {
             body: self.form.finish(),
         })
     }
-}
-
-fn itoa_buf(value: u64) -> String {
-    let mut s = String::with_capacity(20);
-    let _ = write!(s, "{value}");
-    s
 }
 
 /// The string to sign for an arbitrary parameter list (sorted here, by name in byte order).

@@ -79,35 +79,50 @@ impl ValidationError {
 /// `Err(Missing)` if a required value is absent.
 pub fn required<T>(field: &str, value: Option<T>) -> Result<T, ValidationError> {
     value.ok_or_else(|| ValidationError::Missing {
-        field: field.to_owned(),
+        field: field.to_string(),
     })
 }
 
 /// `Err(Missing)` if a required value of an object is absent (checks presence only).
-pub fn present<T>(field: &str, value: &Option<T>) -> Result<(), ValidationError> {
+pub fn present<T>(field: impl std::fmt::Display, value: &Option<T>) -> Result<(), ValidationError> {
     if value.is_some() {
         Ok(())
     } else {
         Err(ValidationError::Missing {
-            field: field.to_owned(),
+            field: field.to_string(),
         })
     }
 }
 
 /// `Err(RequiredWhen)` if `value` is absent while the condition holds.
 pub fn required_when<T>(
-    field: &str,
+    field: impl std::fmt::Display,
     value: &Option<T>,
     condition_holds: bool,
     condition: &str,
 ) -> Result<(), ValidationError> {
     if condition_holds && value.is_none() {
         Err(ValidationError::RequiredWhen {
-            field: field.to_owned(),
+            field: field.to_string(),
             condition: condition.to_owned(),
         })
     } else {
         Ok(())
+    }
+}
+
+/// The path of a nested field (`prefix.name`, or `name` at the top level), rendered only when an
+/// error needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a>(pub &'a str, pub &'static str);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            f.write_str(self.1)
+        } else {
+            write!(f, "{}.{}", self.0, self.1)
+        }
     }
 }
 
@@ -121,7 +136,11 @@ pub fn path(prefix: &str, name: &'static str) -> std::borrow::Cow<'static, str> 
 }
 
 /// Checks a maximum length in Unicode scalar values.
-pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+pub fn max_len(
+    field: impl std::fmt::Display,
+    value: &str,
+    max: usize,
+) -> Result<(), ValidationError> {
     // Byte length bounds the char count from above, so most values skip the count.
     if value.len() <= max {
         return Ok(());
@@ -129,7 +148,7 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), ValidationErr
     let actual = value.chars().count();
     if actual > max {
         return Err(ValidationError::TooLong {
-            field: field.to_owned(),
+            field: field.to_string(),
             max,
             actual,
         });
@@ -147,7 +166,7 @@ pub fn one_of(
         Ok(())
     } else {
         Err(ValidationError::NotAllowed {
-            field: field.to_owned(),
+            field: field.to_string(),
             value: value.to_owned(),
             allowed,
         })
@@ -177,7 +196,7 @@ pub fn parse_amount(field: &str, text: &str) -> Result<u64, ValidationError> {
     let value = parse_integer(field, text)?;
     if value == 0 {
         return Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: "amount must be a positive integer in minor units (cents)".into(),
         });
     }
@@ -185,10 +204,10 @@ pub fn parse_amount(field: &str, text: &str) -> Result<u64, ValidationError> {
 }
 
 /// Checks that an amount in minor units is positive.
-pub fn positive_amount(field: &str, value: u64) -> Result<(), ValidationError> {
+pub fn positive_amount(field: impl std::fmt::Display, value: u64) -> Result<(), ValidationError> {
     if value == 0 {
         Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: "amount must be a positive integer in minor units (cents)".into(),
         })
     } else {
@@ -200,19 +219,19 @@ pub fn positive_amount(field: &str, value: u64) -> Result<(), ValidationError> {
 pub fn parse_integer(field: &str, text: &str) -> Result<u64, ValidationError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{text:?} is not a non-negative decimal integer"),
         });
     }
     text.parse().map_err(|_| ValidationError::Invalid {
-        field: field.to_owned(),
+        field: field.to_string(),
         reason: format!("{text:?} is out of range"),
     })
 }
 
 /// Checks an integer against inclusive bounds.
 pub fn int_range(
-    field: &str,
+    field: impl std::fmt::Display,
     value: u64,
     min: Option<u64>,
     max: Option<u64>,
@@ -227,7 +246,7 @@ pub fn int_range(
             (None, None) => String::new(),
         };
         return Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value} is out of range: must be {bounds}"),
         });
     }
@@ -236,7 +255,7 @@ pub fn int_range(
 
 /// Checks a signed integer against inclusive non-negative bounds.
 pub fn int_range_signed(
-    field: &str,
+    field: impl std::fmt::Display,
     value: i64,
     min: Option<u64>,
     max: Option<u64>,
@@ -244,7 +263,7 @@ pub fn int_range_signed(
     match u64::try_from(value) {
         Ok(v) => int_range(field, v, min, max),
         Err(_) => Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value} is negative"),
         }),
     }
@@ -252,7 +271,7 @@ pub fn int_range_signed(
 
 /// Checks that a URL parameter is an absolute http(s) URL without control characters. Anything
 /// else (spaces, `%`, non-ASCII) is left to the gateway: signatures cover the text as it is.
-pub fn url(field: &str, value: &str) -> Result<(), ValidationError> {
+pub fn url(field: impl std::fmt::Display, value: &str) -> Result<(), ValidationError> {
     let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
     let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
         && value.len() > "http://".len()
@@ -261,41 +280,41 @@ pub fn url(field: &str, value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value:?} is not an absolute http(s) URL"),
         })
     }
 }
 
 /// Checks a calendar date written `YYYY-MM-DD`.
-pub fn date(field: &str, value: &str) -> Result<(), ValidationError> {
+pub fn date(field: impl std::fmt::Display, value: &str) -> Result<(), ValidationError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(value, &format)
         .map(|_| ())
         .map_err(|_| ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value:?} is not a date YYYY-MM-DD"),
         })
 }
 
 /// Checks an ISO 4217 alphabetic currency code (three uppercase ASCII letters).
-pub fn currency(field: &str, value: &str) -> Result<(), ValidationError> {
+pub fn currency(field: impl std::fmt::Display, value: &str) -> Result<(), ValidationError> {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
         Err(ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value:?} is not an ISO 4217 currency code such as USD"),
         })
     }
 }
 
 /// Checks an ISO 8601 / RFC 3339 date-time with an offset, e.g. `2024-01-01T12:00:00+08:00`.
-pub fn datetime(field: &str, value: &str) -> Result<(), ValidationError> {
+pub fn datetime(field: impl std::fmt::Display, value: &str) -> Result<(), ValidationError> {
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map(|_| ())
         .map_err(|_| ValidationError::Invalid {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: format!("{value:?} is not an ISO 8601 date-time with offset"),
         })
 }

@@ -68,7 +68,7 @@ fn run_conformance(args: &[&str]) -> ExitCode {
         .args([
             "run",
             "--quiet",
-            "--release",
+            "--all-features",
             "-p",
             "payspec-conformance",
             "--bin",

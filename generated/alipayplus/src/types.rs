@@ -872,22 +872,22 @@ impl Amount {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "currency"),
+            payspec_runtime::validate::At(at, "currency"),
             &self.currency,
         )?;
         if let Some(v) = &self.currency {
             payspec_runtime::validate::currency(
-                &payspec_runtime::validate::path(at, "currency"),
+                payspec_runtime::validate::At(at, "currency"),
                 v,
             )?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "value"),
+            payspec_runtime::validate::At(at, "value"),
             &self.value,
         )?;
         if let Some(v) = &self.value {
             payspec_runtime::money::check_minor_units(
-                &payspec_runtime::validate::path(at, "value"),
+                payspec_runtime::validate::At(at, "value"),
                 self.currency.as_deref(),
                 *v,
             )?;
@@ -992,31 +992,31 @@ impl Env {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "terminalType"),
+            payspec_runtime::validate::At(at, "terminalType"),
             &self.terminal_type,
         )?;
         if let Some(v) = &self.device_token_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "deviceTokenId"),
+                payspec_runtime::validate::At(at, "deviceTokenId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.client_ip {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "clientIp"),
+                payspec_runtime::validate::At(at, "clientIp"),
                 v,
                 32usize,
             )?;
         }
         if let Some(v) = &self.store_terminal_request_time {
             payspec_runtime::validate::datetime(
-                &payspec_runtime::validate::path(at, "storeTerminalRequestTime"),
+                payspec_runtime::validate::At(at, "storeTerminalRequestTime"),
                 v,
             )?;
         }
         payspec_runtime::validate::required_when(
-            &payspec_runtime::validate::path(at, "osType"),
+            payspec_runtime::validate::At(at, "osType"),
             &self.os_type,
             self
                 .terminal_type
@@ -1076,29 +1076,29 @@ impl Order {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "referenceOrderId"),
+            payspec_runtime::validate::At(at, "referenceOrderId"),
             &self.reference_order_id,
         )?;
         if let Some(v) = &self.reference_order_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "referenceOrderId"),
+                payspec_runtime::validate::At(at, "referenceOrderId"),
                 v,
                 64usize,
             )?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "orderDescription"),
+            payspec_runtime::validate::At(at, "orderDescription"),
             &self.order_description,
         )?;
         if let Some(v) = &self.order_description {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "orderDescription"),
+                payspec_runtime::validate::At(at, "orderDescription"),
                 v,
                 256usize,
             )?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "orderAmount"),
+            payspec_runtime::validate::At(at, "orderAmount"),
             &self.order_amount,
         )?;
         if let Some(v) = &self.order_amount {
@@ -1121,7 +1121,7 @@ impl Order {
             v.validate_at(&payspec_runtime::validate::path(at, "buyer"))?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "env"),
+            payspec_runtime::validate::At(at, "env"),
             &self.env,
         )?;
         if let Some(v) = &self.env {
@@ -1196,12 +1196,12 @@ impl Merchant {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "referenceMerchantId"),
+            payspec_runtime::validate::At(at, "referenceMerchantId"),
             &self.reference_merchant_id,
         )?;
         if let Some(v) = &self.reference_merchant_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "referenceMerchantId"),
+                payspec_runtime::validate::At(at, "referenceMerchantId"),
                 v,
                 64usize,
             )?;
@@ -1211,7 +1211,7 @@ impl Merchant {
         }
         if let Some(v) = &self.merchant_register_date {
             payspec_runtime::validate::datetime(
-                &payspec_runtime::validate::path(at, "merchantRegisterDate"),
+                payspec_runtime::validate::At(at, "merchantRegisterDate"),
                 v,
             )?;
         }
@@ -1349,47 +1349,47 @@ impl Address {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "region"),
+            payspec_runtime::validate::At(at, "region"),
             &self.region,
         )?;
         if let Some(v) = &self.region {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "region"),
+                payspec_runtime::validate::At(at, "region"),
                 v,
                 2usize,
             )?;
         }
         if let Some(v) = &self.state {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "state"),
+                payspec_runtime::validate::At(at, "state"),
                 v,
                 8usize,
             )?;
         }
         if let Some(v) = &self.city {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "city"),
+                payspec_runtime::validate::At(at, "city"),
                 v,
                 32usize,
             )?;
         }
         if let Some(v) = &self.address1 {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "address1"),
+                payspec_runtime::validate::At(at, "address1"),
                 v,
                 256usize,
             )?;
         }
         if let Some(v) = &self.address2 {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "address2"),
+                payspec_runtime::validate::At(at, "address2"),
                 v,
                 256usize,
             )?;
         }
         if let Some(v) = &self.zip_code {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "zipCode"),
+                payspec_runtime::validate::At(at, "zipCode"),
                 v,
                 32usize,
             )?;
@@ -1460,21 +1460,21 @@ impl Goods {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.reference_goods_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "referenceGoodsId"),
+                payspec_runtime::validate::At(at, "referenceGoodsId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.goods_name {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "goodsName"),
+                payspec_runtime::validate::At(at, "goodsName"),
                 v,
                 256usize,
             )?;
         }
         if let Some(v) = &self.goods_category {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "goodsCategory"),
+                payspec_runtime::validate::At(at, "goodsCategory"),
                 v,
                 64usize,
             )?;
@@ -1484,7 +1484,7 @@ impl Goods {
         }
         if let Some(v) = &self.goods_quantity {
             payspec_runtime::validate::int_range_signed(
-                &payspec_runtime::validate::path(at, "goodsQuantity"),
+                payspec_runtime::validate::At(at, "goodsQuantity"),
                 *v,
                 Some(1u64),
                 None,
@@ -1534,7 +1534,7 @@ impl Buyer {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.reference_buyer_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "referenceBuyerId"),
+                payspec_runtime::validate::At(at, "referenceBuyerId"),
                 v,
                 64usize,
             )?;
@@ -1544,14 +1544,14 @@ impl Buyer {
         }
         if let Some(v) = &self.buyer_phone_no {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "buyerPhoneNo"),
+                payspec_runtime::validate::At(at, "buyerPhoneNo"),
                 v,
                 24usize,
             )?;
         }
         if let Some(v) = &self.buyer_email {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "buyerEmail"),
+                payspec_runtime::validate::At(at, "buyerEmail"),
                 v,
                 64usize,
             )?;
@@ -1604,28 +1604,28 @@ impl UserName {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.first_name {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "firstName"),
+                payspec_runtime::validate::At(at, "firstName"),
                 v,
                 32usize,
             )?;
         }
         if let Some(v) = &self.middle_name {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "middleName"),
+                payspec_runtime::validate::At(at, "middleName"),
                 v,
                 32usize,
             )?;
         }
         if let Some(v) = &self.last_name {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "lastName"),
+                payspec_runtime::validate::At(at, "lastName"),
                 v,
                 32usize,
             )?;
         }
         if let Some(v) = &self.full_name {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "fullName"),
+                payspec_runtime::validate::At(at, "fullName"),
                 v,
                 128usize,
             )?;
@@ -1678,14 +1678,14 @@ impl Shipping {
         }
         if let Some(v) = &self.shipping_carrier {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "shippingCarrier"),
+                payspec_runtime::validate::At(at, "shippingCarrier"),
                 v,
                 128usize,
             )?;
         }
         if let Some(v) = &self.shipping_phone_no {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "shippingPhoneNo"),
+                payspec_runtime::validate::At(at, "shippingPhoneNo"),
                 v,
                 16usize,
             )?;
@@ -1739,12 +1739,12 @@ impl PaymentMethod {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "paymentMethodType"),
+            payspec_runtime::validate::At(at, "paymentMethodType"),
             &self.payment_method_type,
         )?;
         if let Some(v) = &self.payment_method_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentMethodId"),
+                payspec_runtime::validate::At(at, "paymentMethodId"),
                 v,
                 128usize,
             )?;
@@ -1849,7 +1849,7 @@ impl SettlementStrategy {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.settlement_currency {
             payspec_runtime::validate::currency(
-                &payspec_runtime::validate::path(at, "settlementCurrency"),
+                payspec_runtime::validate::At(at, "settlementCurrency"),
                 v,
             )?;
         }
@@ -2199,32 +2199,32 @@ impl PayRequest {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "paymentRequestId"),
+            payspec_runtime::validate::At(at, "paymentRequestId"),
             &self.payment_request_id,
         )?;
         if let Some(v) = &self.payment_request_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentRequestId"),
+                payspec_runtime::validate::At(at, "paymentRequestId"),
                 v,
                 64usize,
             )?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "paymentAmount"),
+            payspec_runtime::validate::At(at, "paymentAmount"),
             &self.payment_amount,
         )?;
         if let Some(v) = &self.payment_amount {
             v.validate_at(&payspec_runtime::validate::path(at, "paymentAmount"))?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "order"),
+            payspec_runtime::validate::At(at, "order"),
             &self.order,
         )?;
         if let Some(v) = &self.order {
             v.validate_at(&payspec_runtime::validate::path(at, "order"))?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "paymentMethod"),
+            payspec_runtime::validate::At(at, "paymentMethod"),
             &self.payment_method,
         )?;
         if let Some(v) = &self.payment_method {
@@ -2232,22 +2232,22 @@ impl PayRequest {
         }
         if let Some(v) = &self.payment_redirect_url {
             payspec_runtime::validate::url(
-                &payspec_runtime::validate::path(at, "paymentRedirectUrl"),
+                payspec_runtime::validate::At(at, "paymentRedirectUrl"),
                 v,
             )?;
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentRedirectUrl"),
+                payspec_runtime::validate::At(at, "paymentRedirectUrl"),
                 v,
                 2048usize,
             )?;
         }
         if let Some(v) = &self.payment_notify_url {
             payspec_runtime::validate::url(
-                &payspec_runtime::validate::path(at, "paymentNotifyUrl"),
+                payspec_runtime::validate::At(at, "paymentNotifyUrl"),
                 v,
             )?;
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentNotifyUrl"),
+                payspec_runtime::validate::At(at, "paymentNotifyUrl"),
                 v,
                 2048usize,
             )?;
@@ -2260,13 +2260,13 @@ impl PayRequest {
         }
         if let Some(v) = &self.payment_expiry_time {
             payspec_runtime::validate::datetime(
-                &payspec_runtime::validate::path(at, "paymentExpiryTime"),
+                payspec_runtime::validate::At(at, "paymentExpiryTime"),
                 v,
             )?;
         }
         if let Some(v) = &self.user_region {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "userRegion"),
+                payspec_runtime::validate::At(at, "userRegion"),
                 v,
                 2usize,
             )?;
@@ -2435,14 +2435,14 @@ impl InquiryPaymentRequest {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.payment_request_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentRequestId"),
+                payspec_runtime::validate::At(at, "paymentRequestId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.payment_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentId"),
+                payspec_runtime::validate::At(at, "paymentId"),
                 v,
                 64usize,
             )?;
@@ -2585,14 +2585,14 @@ impl CancelPaymentRequest {
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         if let Some(v) = &self.payment_request_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentRequestId"),
+                payspec_runtime::validate::At(at, "paymentRequestId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.payment_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentId"),
+                payspec_runtime::validate::At(at, "paymentId"),
                 v,
                 64usize,
             )?;
@@ -2683,32 +2683,32 @@ impl RefundRequest {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "refundRequestId"),
+            payspec_runtime::validate::At(at, "refundRequestId"),
             &self.refund_request_id,
         )?;
         if let Some(v) = &self.refund_request_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "refundRequestId"),
+                payspec_runtime::validate::At(at, "refundRequestId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.payment_request_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentRequestId"),
+                payspec_runtime::validate::At(at, "paymentRequestId"),
                 v,
                 64usize,
             )?;
         }
         if let Some(v) = &self.payment_id {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "paymentId"),
+                payspec_runtime::validate::At(at, "paymentId"),
                 v,
                 64usize,
             )?;
         }
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "refundAmount"),
+            payspec_runtime::validate::At(at, "refundAmount"),
             &self.refund_amount,
         )?;
         if let Some(v) = &self.refund_amount {
@@ -2828,7 +2828,7 @@ impl ConsultPaymentRequest {
     /// [`Self::validate`] for an object nested at path `at` (used in error messages).
     pub fn validate_at(&self, at: &str) -> Result<(), ValidationError> {
         payspec_runtime::validate::present(
-            &payspec_runtime::validate::path(at, "paymentAmount"),
+            payspec_runtime::validate::At(at, "paymentAmount"),
             &self.payment_amount,
         )?;
         if let Some(v) = &self.payment_amount {
@@ -2836,7 +2836,7 @@ impl ConsultPaymentRequest {
         }
         if let Some(v) = &self.user_region {
             payspec_runtime::validate::max_len(
-                &payspec_runtime::validate::path(at, "userRegion"),
+                payspec_runtime::validate::At(at, "userRegion"),
                 v,
                 2usize,
             )?;
