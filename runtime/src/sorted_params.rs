@@ -213,6 +213,30 @@ pub fn verify_data_signature(
     digest: DigestAlgorithm,
     signed_fields: Option<&[&str]>,
 ) -> Result<Verified<VerifiedEnvelope>, DataVerifyError> {
+    let checked = check_document(body, key, digest, signed_fields)?;
+    Ok(Verified::new(VerifiedEnvelope {
+        msg: checked.msg.map(raw_text),
+        data: checked.data.to_owned(),
+        string_to_verify: checked.string_to_verify,
+    }))
+}
+
+/// A document whose signature verified, still borrowing the body.
+struct Checked<'a> {
+    msg: Option<&'a RawValue>,
+    data: &'a RawValue,
+    /// Members of `data`, sorted by name (all of them, not only the signed subset).
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+    string_to_verify: String,
+}
+
+/// Rules K1–K3 over `body`; `data` is parsed once, for the string to verify and for typing.
+fn check_document<'a>(
+    body: &'a [u8],
+    key: &PublicKey,
+    digest: DigestAlgorithm,
+    signed_fields: Option<&[&str]>,
+) -> Result<Checked<'a>, DataVerifyError> {
     let envelope = parse_envelope(body)?;
     let code_is_zero = envelope.code.is_some_and(|c| c.get() == "0");
     if !code_is_zero {
@@ -225,17 +249,21 @@ pub fn verify_data_signature(
         });
     }
     let data = envelope.data.ok_or(DataVerifyError::MissingData)?;
-    let string_to_verify = canonical_data(data, signed_fields)?;
+    if !data.get().starts_with('{') {
+        return Err(DataVerifyError::MissingData);
+    }
+    let members = parse_object(data)?;
+    let string_to_verify = canonical_members(&members, signed_fields, data.get().len())?;
     let signature = decode_sign(envelope.sign)?;
     if !key.verify(digest, string_to_verify.as_bytes(), &signature) {
         return Err(DataVerifyError::BadSignature);
     }
-    let msg = envelope.msg.map(raw_text);
-    Ok(Verified::new(VerifiedEnvelope {
-        msg,
-        data: data.to_owned(),
+    Ok(Checked {
+        msg: envelope.msg,
+        data,
+        members,
         string_to_verify,
-    }))
+    })
 }
 
 /// A JSON string's value, or any other value's JSON text.
@@ -268,12 +296,20 @@ fn canonical_data(
     if !data.get().starts_with('{') {
         return Err(DataVerifyError::MissingData);
     }
-    let mut members = parse_object(data)?;
-    if let Some(subset) = signed_fields {
-        members.retain(|(name, _)| subset.contains(&name.as_ref()));
-    }
-    let mut out = String::with_capacity(data.get().len());
-    for (name, value) in &members {
+    canonical_members(&parse_object(data)?, signed_fields, data.get().len())
+}
+
+/// The string to verify from the sorted members of `data` (rule K2).
+fn canonical_members(
+    members: &[(Cow<'_, str>, &RawValue)],
+    signed_fields: Option<&[&str]>,
+    capacity: usize,
+) -> Result<String, DataVerifyError> {
+    let mut out = String::with_capacity(capacity);
+    for (name, value) in members {
+        if signed_fields.is_some_and(|subset| !subset.contains(&name.as_ref())) {
+            continue;
+        }
         out.push_str(name);
         out.push('=');
         render_top_value(value, &mut out)?;
@@ -522,19 +558,22 @@ pub fn verify_typed<D: serde::de::DeserializeOwned>(
     signed_fields: Option<&[&str]>,
     operation: &str,
 ) -> Result<Verified<Response<D>>, ResponseError> {
-    let verified = verify_data_signature(body, key, digest, signed_fields)?;
-    verified.try_map(|envelope| {
-        let data =
-            serde_json::from_str::<D>(envelope.data.get()).map_err(|e| ResponseError::Decode {
-                operation: operation.to_owned(),
-                message: e.to_string(),
-            })?;
-        Ok(Response {
-            msg: envelope.msg,
-            data,
-            raw_data: envelope.data,
-        })
-    })
+    let checked = check_document(body, key, digest, signed_fields)?;
+    // Type `data` from the members already parsed for the signature check.
+    let members = checked
+        .members
+        .iter()
+        .map(|(name, value)| (name.as_ref(), *value));
+    let deserializer = serde::de::value::MapDeserializer::<_, serde_json::Error>::new(members);
+    let data = D::deserialize(deserializer).map_err(|e| ResponseError::Decode {
+        operation: operation.to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(Verified::new(Response {
+        msg: checked.msg.map(raw_text),
+        data,
+        raw_data: checked.data.to_owned(),
+    }))
 }
 
 /// Why a received form request (gateway side: mock servers) was not accepted.
