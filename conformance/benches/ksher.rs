@@ -271,11 +271,51 @@ fn verify_pair(backend: Backend, case: &ResponseCase, real512: bool) -> Pair {
     }
 }
 
+/// `verified_envelope` (the "parse + canonicalize + verify", no typed decode) against
+/// the same raw twin as [`verify_pair`].
+fn envelope_pair(backend: Backend, case: &ResponseCase, real512: bool) -> Pair {
+    let public = PublicKey::from_pem_with(backend, &case.public_key_pem).expect("gateway key");
+    let verifier = Verifier::new(public.clone());
+    verifier
+        .verify_raw("quick_pay", case.body.as_bytes())
+        .unwrap_or_else(|e| panic!("{}: {e}", case.id));
+    let (message, signature) = (case.string_to_verify.clone(), case.signature.clone());
+    let body = case.body.clone();
+    Pair {
+        group: format!("ksher/{}/verify", backend.name()),
+        typed_id: if real512 {
+            "verified_envelope_real512"
+        } else {
+            "verified_envelope"
+        },
+        raw_id: if real512 {
+            "raw_rsa_md5_real512"
+        } else {
+            "raw_rsa_md5"
+        },
+        target: Some(1.5),
+        typed: Box::new(move || {
+            black_box(verifier.verify_raw("quick_pay", black_box(body.as_bytes())))
+                .expect("envelope verify");
+        }),
+        raw: Rc::new(move || {
+            let ok = public.verify(
+                DigestAlgorithm::Md5,
+                black_box(message.as_bytes()),
+                black_box(&signature),
+            );
+            assert!(black_box(ok), "raw verify");
+        }),
+    }
+}
+
 fn backend_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
     let mut pairs = sign_pairs(backend, false, fx);
     pairs.extend(sign_pairs(backend, true, fx));
     pairs.push(verify_pair(backend, &fx.mock, false));
+    pairs.push(envelope_pair(backend, &fx.mock, false));
     pairs.push(verify_pair(backend, &fx.real, true));
+    pairs.push(envelope_pair(backend, &fx.real, true));
     pairs
 }
 
