@@ -41,13 +41,13 @@ async fn ksher_client_flow() {
         gateway.clone(),
     ))
     .unwrap();
-    let client = payspec_ksher::Client::new(
+    let ksher = payspec_ksher::Gateway::new(
         payspec_ksher::Signer::new("mch35000", merchant),
         payspec_ksher::Verifier::new(gateway.public_key()),
-        transport(),
     )
     .with_base_url(payspec_ksher::Host::Main, mock.base_url())
     .with_base_url(payspec_ksher::Host::Gateway, mock.base_url());
+    let transport = transport();
 
     let order = NativePayRequest::builder()
         .mch_order_no("NP-1")
@@ -56,7 +56,10 @@ async fn ksher_client_flow() {
         .channel(Channel::Promptpay)
         .build()
         .unwrap();
-    let created = client.call(&order).await.expect("native_pay");
+    let created = transport
+        .call(&ksher.exchange(&order))
+        .await
+        .expect("native_pay");
     assert_eq!(created.data.mch_order_no.as_deref(), Some("NP-1"));
 
     // Not paid yet: the outcome is unknown, so settling would poll; pay it meanwhile.
@@ -64,17 +67,26 @@ async fn ksher_client_flow() {
         .mch_order_no("NP-1")
         .build()
         .unwrap();
-    let unpaid = client.call(&query).await.unwrap();
+    let unpaid = transport.call(&ksher.exchange(&query)).await.unwrap();
     assert_ne!(unpaid.data.result, Some(OrderResult::Success));
     mock.pay("NP-1").unwrap();
     let reverse = OrderReverseRequest::builder()
         .mch_order_no("NP-1")
         .build()
         .unwrap();
-    let settled = client
-        .settle(&query, &reverse, &poll(), |d| {
-            d.result.as_ref().map_or(Outcome::Unknown, |r| r.outcome())
-        })
+    let settled = transport
+        .settle(
+            &ksher.exchange(&query),
+            &ksher.exchange(&reverse),
+            &poll(),
+            |answer| {
+                answer
+                    .data
+                    .result
+                    .as_ref()
+                    .map_or(Outcome::Unknown, |r| r.outcome())
+            },
+        )
         .await
         .unwrap();
     assert!(
@@ -96,15 +108,17 @@ async fn ksher_client_flow() {
         .fee_type(FeeType::Thb)
         .build()
         .unwrap();
-    let refunded = client.call(&refund).await.expect("order_refund");
+    let refunded = transport
+        .call(&ksher.exchange(&refund))
+        .await
+        .expect("order_refund");
     assert_eq!(refunded.data.refund_fee, Some(2_500));
-    let refunds = client
-        .call(
-            &RefundQueryRequest::builder()
-                .mch_order_no("NP-1")
-                .build()
-                .unwrap(),
-        )
+    let refund_query = RefundQueryRequest::builder()
+        .mch_order_no("NP-1")
+        .build()
+        .unwrap();
+    let refunds = transport
+        .call(&ksher.exchange(&refund_query))
         .await
         .unwrap();
     assert_eq!(refunds.data.refund_orders.as_ref().map(Vec::len), Some(1));
@@ -124,12 +138,12 @@ async fn alipayplus_client_flow() {
         gateway.clone(),
     ))
     .unwrap();
-    let client = payspec_alipayplus::Client::new(
+    let alipay = payspec_alipayplus::Gateway::new(
         payspec_alipayplus::Signer::new("CLIENT_1", merchant),
         payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
-        transport(),
         mock.base_url(),
     );
+    let transport = transport();
     let pay: PayRequest = serde_json::from_str(
         r#"{"paymentRequestId":"pay-1","paymentAmount":{"currency":"USD","value":"100"},
             "order":{"referenceOrderId":"o1","orderDescription":"Cappuccino","orderAmount":{"currency":"USD","value":"100"},
@@ -137,7 +151,7 @@ async fn alipayplus_client_flow() {
             "paymentMethod":{"paymentMethodType":"GCASH"},"paymentFactor":{"isCashierPayment":"true"}}"#,
     )
     .unwrap();
-    let answer = client.call(&pay).await.expect("pay");
+    let answer = transport.call(&alipay.exchange(&pay)).await.expect("pay");
     let status = answer
         .data
         .result
@@ -160,14 +174,27 @@ async fn alipayplus_client_flow() {
         payment_request_id: Some("pay-1".into()),
         ..Default::default()
     };
-    let outcome = |r: &InquiryPaymentResponse| {
-        r.payment_result
+    // Only signed answers settle anything.
+    let outcome = |answer: &payspec_alipayplus::Verified<
+        payspec_alipayplus::JsonMessage<InquiryPaymentResponse>,
+    >| {
+        if answer.trust != payspec_alipayplus::Trust::Signed {
+            return Outcome::Unknown;
+        }
+        answer
+            .data
+            .payment_result
             .as_ref()
             .and_then(|p| p.result_status.as_ref())
             .map_or(Outcome::Unknown, |s| s.outcome())
     };
-    let settled = client
-        .settle(&inquiry, &cancel, &poll(), outcome)
+    let settled = transport
+        .settle(
+            &alipay.exchange(&inquiry),
+            &alipay.exchange(&cancel),
+            &poll(),
+            outcome,
+        )
         .await
         .unwrap();
     assert!(
@@ -185,7 +212,10 @@ async fn alipayplus_client_flow() {
         r#"{"refundRequestId":"r-1","paymentRequestId":"pay-1","refundAmount":{"currency":"USD","value":"40"}}"#,
     )
     .unwrap();
-    let refunded = client.call(&refund).await.expect("refund");
+    let refunded = transport
+        .call(&alipay.exchange(&refund))
+        .await
+        .expect("refund");
     let status = refunded
         .data
         .result

@@ -98,13 +98,111 @@ fn transport(attempts: u32) -> HttpTransport {
     .unwrap()
 }
 
-fn ksher_client(base: &str, attempts: u32) -> payspec_ksher::Client {
+/// A generated crate's sans-IO `Gateway` driven by the runtime's HTTP transport.
+struct Client<G> {
+    gateway: G,
+    transport: HttpTransport,
+}
+
+impl Client<payspec_ksher::Gateway> {
+    async fn call<O: payspec_ksher::Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        payspec_ksher::Verified<payspec_ksher::Response<O::Data>>,
+        ClientError<payspec_ksher::ResponseError>,
+    > {
+        self.transport.call(&self.gateway.exchange(request)).await
+    }
+
+    async fn settle<Q: payspec_ksher::Operation, C: payspec_ksher::Operation>(
+        &self,
+        query: &Q,
+        cancel: &C,
+        poll: &payspec_runtime::retry::PollPolicy,
+        outcome: impl Fn(&Q::Data) -> payspec_runtime::Outcome,
+    ) -> Result<
+        payspec_runtime::retry::Settlement<
+            payspec_ksher::Verified<payspec_ksher::Response<Q::Data>>,
+            payspec_ksher::Verified<payspec_ksher::Response<C::Data>>,
+        >,
+        ClientError<payspec_ksher::ResponseError>,
+    > {
+        self.transport
+            .settle(
+                &self.gateway.exchange(query),
+                &self.gateway.exchange(cancel),
+                poll,
+                |r| outcome(&r.data),
+            )
+            .await
+    }
+}
+
+impl Client<payspec_alipayplus::Gateway> {
+    async fn call<O: payspec_alipayplus::Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        payspec_alipayplus::Verified<payspec_alipayplus::JsonMessage<O::Response>>,
+        ClientError<payspec_alipayplus::JsonMessageError>,
+    > {
+        self.transport.call(&self.gateway.exchange(request)).await
+    }
+
+    /// Only signed answers settle anything: an unsigned F/U stays unknown.
+    async fn settle<Q: payspec_alipayplus::Operation, C: payspec_alipayplus::Operation>(
+        &self,
+        query: &Q,
+        cancel: &C,
+        poll: &payspec_runtime::retry::PollPolicy,
+        outcome: impl Fn(&Q::Response) -> payspec_runtime::Outcome,
+    ) -> Result<
+        payspec_runtime::retry::Settlement<
+            payspec_alipayplus::Verified<payspec_alipayplus::JsonMessage<Q::Response>>,
+            payspec_alipayplus::Verified<payspec_alipayplus::JsonMessage<C::Response>>,
+        >,
+        ClientError<payspec_alipayplus::JsonMessageError>,
+    > {
+        self.transport
+            .settle(
+                &self.gateway.exchange(query),
+                &self.gateway.exchange(cancel),
+                poll,
+                |r| {
+                    if r.trust == payspec_alipayplus::Trust::Signed {
+                        outcome(&r.data)
+                    } else {
+                        payspec_runtime::Outcome::Unknown
+                    }
+                },
+            )
+            .await
+    }
+}
+
+fn alipay_client(
+    signer: payspec_alipayplus::Signer,
+    verifier: payspec_alipayplus::Verifier,
+    transport: HttpTransport,
+    base: &str,
+) -> Client<payspec_alipayplus::Gateway> {
+    Client {
+        gateway: payspec_alipayplus::Gateway::new(signer, verifier, base),
+        transport,
+    }
+}
+
+fn ksher_client(base: &str, attempts: u32) -> Client<payspec_ksher::Gateway> {
     let signer = payspec_ksher::Signer::new("mch35000", key("ksher-merchant-1024.pkcs8.pem"));
     let verifier =
         payspec_ksher::Verifier::new(key("ksher-gateway-mock-1024.pkcs8.pem").public_key());
-    payspec_ksher::Client::new(signer, verifier, transport(attempts))
-        .with_base_url(payspec_ksher::Host::Main, base)
-        .with_base_url(payspec_ksher::Host::Gateway, base)
+    Client {
+        gateway: payspec_ksher::Gateway::new(signer, verifier)
+            .with_base_url(payspec_ksher::Host::Main, base)
+            .with_base_url(payspec_ksher::Host::Gateway, base),
+        transport: transport(attempts),
+    }
 }
 
 fn ksher_ok(result: &str) -> Answer {
@@ -313,7 +411,7 @@ async fn alipayplus_inquiry_retried_pay_not() {
         "CLIENT",
         vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
     );
-    let client = payspec_alipayplus::Client::new(signer, verifier, transport(3), &server.base);
+    let client = alipay_client(signer, verifier, transport(3), &server.base);
     let inquiry = payspec_alipayplus::types::InquiryPaymentRequest {
         payment_request_id: Some("pay_1".into()),
         ..Default::default()
@@ -332,7 +430,7 @@ async fn alipayplus_inquiry_retried_pay_not() {
     let signer =
         payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
     let verifier = payspec_alipayplus::Verifier::new("CLIENT", vec![]);
-    let client = payspec_alipayplus::Client::new(signer, verifier, transport(3), &server.base);
+    let client = alipay_client(signer, verifier, transport(3), &server.base);
     let pay: payspec_alipayplus::types::PayRequest = serde_json::from_str(
         r#"{"paymentRequestId":"p1","paymentAmount":{"currency":"USD","value":"100"},"order":{"referenceOrderId":"o","orderDescription":"d","orderAmount":{"currency":"USD","value":"100"},"env":{"terminalType":"MINI_APP"}},"paymentMethod":{"paymentMethodType":"GCASH"}}"#,
     )
@@ -431,7 +529,7 @@ async fn alipayplus_u_settles_by_inquiring() {
         "CLIENT",
         vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
     );
-    let client = payspec_alipayplus::Client::new(signer, verifier, transport(1), &server.base);
+    let client = alipay_client(signer, verifier, transport(1), &server.base);
     let inquiry = InquiryPaymentRequest {
         payment_request_id: Some("p1".into()),
         ..Default::default()

@@ -156,6 +156,65 @@ pub enum Settlement<Q, C> {
     },
 }
 
+/// One call of one operation, as the sans-IO halves a transport needs: build the (freshly signed)
+/// HTTP request of an attempt, and judge the HTTP answer. Generated crates implement it; the
+/// transport (`transport::HttpTransport`, feature `client`) does the IO and the retries.
+pub trait Exchange {
+    /// The verified, typed answer.
+    type Output;
+    /// A rejected answer.
+    type Error: std::error::Error + 'static;
+    /// Whether the operation creates something (payments, refunds): decides what may be retried.
+    fn creates(&self) -> bool;
+    /// The request of one attempt, signed afresh (same order / request id, new nonce or time).
+    fn request(&self) -> Result<http::Request<Vec<u8>>, String>;
+    /// Judges one answer: the verified output, a failure the retry policy judges, or a final
+    /// rejection.
+    fn response(
+        &self,
+        response: http::Response<Vec<u8>>,
+    ) -> Result<Self::Output, AttemptError<Self::Error>>;
+}
+
+/// The result of one attempt, as an [`Exchange`] classifies it.
+#[derive(Debug)]
+pub enum AttemptError<E> {
+    /// Failed before sending.
+    Request(String),
+    /// A failure the retry policy judges (`detail` describes it).
+    Retryable {
+        /// Classification for the policy.
+        outcome: AttemptOutcome,
+        /// What happened.
+        detail: String,
+        /// The rejected answer, if the gateway answered.
+        response: Option<E>,
+    },
+    /// A final answer that is an error (not retried).
+    Response(E),
+}
+
+/// Why a call failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError<E: std::error::Error + 'static> {
+    /// The request could not be built or signed (nothing was sent).
+    #[error("request not sent: {0}")]
+    Request(String),
+    /// The gateway's answer was rejected (bad signature, error envelope, undecodable body...).
+    #[error(transparent)]
+    Response(E),
+    /// The policy refused another attempt; `reason` says why, `last` what happened last.
+    #[error("call failed after {attempts} attempt(s): {last}; not retried: {reason}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        last: String,
+        /// Why no further attempt was made.
+        reason: String,
+    },
+}
+
 fn describe(outcome: &AttemptOutcome) -> String {
     match outcome {
         AttemptOutcome::ConnectFailed => "connection failed".to_owned(),

@@ -7,50 +7,12 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::retry::{AttemptOutcome, Decision, RetryPolicy};
+pub use crate::retry::{AttemptError, ClientError, Exchange};
+use crate::retry::{AttemptOutcome, Decision, PollPolicy, RetryPolicy, Settlement};
 
 /// Waits `duration` (tokio timer).
 pub async fn sleep(duration: Duration) {
     tokio::time::sleep(duration).await;
-}
-
-/// Why a call failed for good.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError<E: std::error::Error + 'static> {
-    /// The request could not be built or signed (nothing was sent).
-    #[error("request not sent: {0}")]
-    Request(String),
-    /// The gateway's answer was rejected (bad signature, error envelope, undecodable body...).
-    #[error(transparent)]
-    Response(E),
-    /// The policy refused another attempt; `reason` says why, `last` what happened last.
-    #[error("call failed after {attempts} attempt(s): {last}; not retried: {reason}")]
-    GaveUp {
-        /// Attempts made.
-        attempts: u32,
-        /// The last failure.
-        last: String,
-        /// Why no further attempt was made.
-        reason: String,
-    },
-}
-
-/// The result of one attempt, as the generated client classifies it.
-#[derive(Debug)]
-pub enum AttemptError<E> {
-    /// Failed before sending.
-    Request(String),
-    /// A failure the retry policy judges (`detail` describes it).
-    Retryable {
-        /// Classification for the policy.
-        outcome: AttemptOutcome,
-        /// What happened.
-        detail: String,
-        /// The rejected answer, if the gateway answered.
-        response: Option<E>,
-    },
-    /// A final answer that is an error (not retried).
-    Response(E),
 }
 
 /// Sends requests over HTTPS (rustls) with timeouts.
@@ -154,5 +116,47 @@ impl HttpTransport {
                 },
             }
         }
+    }
+
+    /// Performs one operation call: signs, sends, verifies, and retries when the policy allows.
+    pub async fn call<X: Exchange>(
+        &self,
+        exchange: &X,
+    ) -> Result<X::Output, ClientError<X::Error>> {
+        self.run(exchange.creates(), |_| async move {
+            let request = exchange.request().map_err(AttemptError::Request)?;
+            let response = self.send(request).await?;
+            exchange.response(response)
+        })
+        .await
+    }
+
+    /// Settles a payment whose outcome is unknown (Ksher `NOTSURE`, Alipay+ `U`): calls `query`
+    /// up to `poll.attempts` times until `outcome` of its answer is final, and if it never is,
+    /// calls `cancel` (reverse / cancel the payment).
+    pub async fn settle<Q: Exchange, C: Exchange>(
+        &self,
+        query: &Q,
+        cancel: &C,
+        poll: &PollPolicy,
+        outcome: impl Fn(&Q::Output) -> crate::Outcome,
+    ) -> Result<Settlement<Q::Output, C::Output>, ClientError<C::Error>> {
+        let mut last = None;
+        for _ in 0..poll.attempts {
+            sleep(poll.interval).await;
+            // A failed query settles nothing; keep polling, then cancel.
+            if let Ok(answer) = self.call(query).await {
+                let o = outcome(&answer);
+                if o != crate::Outcome::Unknown {
+                    return Ok(Settlement::Final { outcome: o, answer });
+                }
+                last = Some(answer);
+            }
+        }
+        let cancel = self.call(cancel).await?;
+        Ok(Settlement::Cancelled {
+            last_query: last,
+            cancel,
+        })
     }
 }

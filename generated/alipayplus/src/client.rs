@@ -370,114 +370,64 @@ impl Verifier {
         }
     }
 }
-/// An async client: signs each attempt afresh (same request id, new `Request-Time`), sends it,
-/// verifies the answer and retries only when that is safe for payments (see
-/// [`payspec_runtime::retry`]).
-#[cfg(feature = "client")]
+/// Signer, verifier and base URL: everything a transport needs to call the gateway, without
+/// doing IO. [`Gateway::exchange`] gives the sans-IO halves of one call; a transport such as
+/// `payspec_runtime::transport::HttpTransport` (feature `client`) sends them and retries when
+/// that is safe for payments. A `U` result is an answer (in progress / unknown): inquire, do
+/// not treat it as a failure.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct Gateway {
     signer: Signer,
     verifier: Verifier,
-    transport: payspec_runtime::transport::HttpTransport,
     base_url: String,
 }
-#[cfg(feature = "client")]
-impl Client {
-    /// A client for `base_url` (e.g. [`Host::production_url`], or a mock gateway).
-    pub fn new(
-        signer: Signer,
-        verifier: Verifier,
-        transport: payspec_runtime::transport::HttpTransport,
-        base_url: impl Into<String>,
-    ) -> Self {
-        Client {
+impl Gateway {
+    /// A gateway at `base_url` (e.g. [`Host::production_url`], or a mock gateway).
+    pub fn new(signer: Signer, verifier: Verifier, base_url: impl Into<String>) -> Self {
+        Gateway {
             signer,
             verifier,
-            transport,
             base_url: base_url.into(),
         }
     }
-    /// Calls operation `O`; returns its verified, typed answer. A `U` result is an answer
-    /// (in progress / unknown): inquire, do not treat it as a failure.
-    pub async fn call<O: Operation>(
-        &self,
-        request: &O,
-    ) -> Result<
-        Verified<JsonMessage<O::Response>>,
-        payspec_runtime::transport::ClientError<JsonMessageError>,
-    > {
-        use payspec_runtime::retry::AttemptOutcome;
-        use payspec_runtime::transport::AttemptError;
-        let base = self.base_url.as_str();
-        self.transport
-            .run(
-                O::CREATES,
-                |_| async move {
-                    let signed = self
-                        .signer
-                        .sign(request)
-                        .map_err(|e| AttemptError::Request(e.to_string()))?;
-                    let http = signed
-                        .to_http(base)
-                        .map_err(|e| AttemptError::Request(e.to_string()))?;
-                    let response = self.transport.send(http).await?;
-                    match self.verifier.verify_http_response::<O, _>(&response) {
-                        Ok(verified) => Ok(verified),
-                        Err(JsonMessageError::HttpStatus(code)) => {
-                            Err(AttemptError::Retryable {
-                                outcome: AttemptOutcome::Status(code),
-                                detail: format!("HTTP {code}"),
-                                response: None,
-                            })
-                        }
-                        Err(e) => Err(AttemptError::Response(e)),
-                    }
-                },
-            )
-            .await
+    /// One call of operation `O`, ready for a transport.
+    pub fn exchange<'a, O: Operation>(&'a self, request: &'a O) -> Call<'a, O> {
+        Call { gateway: self, request }
     }
-    /// Settles a payment whose outcome is unknown (`U`): calls `query` (e.g.
-    /// `inquiryPayment` with the same `paymentRequestId`) up to `poll.attempts` times until
-    /// `outcome` of its answer is final, and if it never is, calls `cancel` (e.g.
-    /// `cancelPayment`).
-    pub async fn settle<Q: Operation, C: Operation>(
+}
+/// One call of operation `O`: each attempt is signed afresh (same request id, new
+/// `Request-Time`); the answer is verified over its exact bytes and typed.
+#[derive(Debug)]
+pub struct Call<'a, O> {
+    gateway: &'a Gateway,
+    request: &'a O,
+}
+impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
+    type Output = Verified<JsonMessage<O::Response>>;
+    type Error = JsonMessageError;
+    fn creates(&self) -> bool {
+        O::CREATES
+    }
+    fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, String> {
+        let signed = self.gateway.signer.sign(self.request).map_err(|e| e.to_string())?;
+        signed.to_http(&self.gateway.base_url).map_err(|e| e.to_string())
+    }
+    fn response(
         &self,
-        query: &Q,
-        cancel: &C,
-        poll: &payspec_runtime::retry::PollPolicy,
-        outcome: impl Fn(&Q::Response) -> payspec_runtime::Outcome,
-    ) -> Result<
-        payspec_runtime::retry::Settlement<
-            Verified<JsonMessage<Q::Response>>,
-            Verified<JsonMessage<C::Response>>,
-        >,
-        payspec_runtime::transport::ClientError<JsonMessageError>,
-    > {
-        let mut last = None;
-        for _ in 0..poll.attempts {
-            payspec_runtime::transport::sleep(poll.interval).await;
-            if let Ok(answer) = self.call(query).await {
-                let o = if answer.trust
-                    == payspec_runtime::header_signature::Trust::Signed
-                {
-                    outcome(&answer.data)
-                } else {
-                    payspec_runtime::Outcome::Unknown
-                };
-                if o != payspec_runtime::Outcome::Unknown {
-                    return Ok(payspec_runtime::retry::Settlement::Final {
-                        outcome: o,
-                        answer,
-                    });
-                }
-                last = Some(answer);
+        response: payspec_runtime::http::Response<Vec<u8>>,
+    ) -> Result<Self::Output, payspec_runtime::retry::AttemptError<JsonMessageError>> {
+        use payspec_runtime::retry::{AttemptError, AttemptOutcome};
+        match self.gateway.verifier.verify_http_response::<O, _>(&response) {
+            Ok(verified) => Ok(verified),
+            Err(JsonMessageError::HttpStatus(code)) => {
+                Err(AttemptError::Retryable {
+                    outcome: AttemptOutcome::Status(code),
+                    detail: format!("HTTP {code}"),
+                    response: None,
+                })
             }
+            Err(e) => Err(AttemptError::Response(e)),
         }
-        let cancel = self.call(cancel).await?;
-        Ok(payspec_runtime::retry::Settlement::Cancelled {
-            last_query: last,
-            cancel,
-        })
     }
 }
 /// The body to answer a `notifyPayment` notification with once it is verified and processed.

@@ -377,30 +377,23 @@ impl Verifier {
         )
     }
 }
-/// An async client: signs each attempt afresh, sends it, verifies the answer and retries only
-/// when that is safe for payments (see [`payspec_runtime::retry`]). An error envelope
-/// (`code` ≠ 0) means the gateway did not process the call and the same parameters may be
-/// sent again.
-#[cfg(feature = "client")]
+/// Signer, verifier and base URLs: everything a transport needs to call the gateway, without
+/// doing IO. [`Gateway::exchange`] gives the sans-IO halves of one call; a transport such as
+/// `payspec_runtime::transport::HttpTransport` (feature `client`) sends them and retries when
+/// that is safe for payments. An error envelope (`code` ≠ 0) means the gateway did not process
+/// the call and the same parameters may be sent again.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct Gateway {
     signer: Signer,
     verifier: Verifier,
-    transport: payspec_runtime::transport::HttpTransport,
     base_urls: Vec<(Host, String)>,
 }
-#[cfg(feature = "client")]
-impl Client {
-    /// A client for the production hosts.
-    pub fn new(
-        signer: Signer,
-        verifier: Verifier,
-        transport: payspec_runtime::transport::HttpTransport,
-    ) -> Self {
-        Client {
+impl Gateway {
+    /// A gateway at the production hosts.
+    pub fn new(signer: Signer, verifier: Verifier) -> Self {
+        Gateway {
             signer,
             verifier,
-            transport,
             base_urls: Vec::new(),
         }
     }
@@ -410,98 +403,62 @@ impl Client {
         self.base_urls.push((host, base_url.into()));
         self
     }
-    fn base_url(&self, host: Host) -> &str {
+    /// Base URL of `host`.
+    pub fn base_url(&self, host: Host) -> &str {
         self.base_urls
             .iter()
             .find(|(h, _)| *h == host)
             .map_or_else(|| host.production_url(), |(_, u)| u.as_str())
     }
-    /// Calls operation `O`; returns its verified, typed `data`.
-    pub async fn call<O: Operation>(
-        &self,
-        request: &O,
-    ) -> Result<
-        Verified<Response<O::Data>>,
-        payspec_runtime::transport::ClientError<ResponseError>,
-    > {
-        use payspec_runtime::retry::AttemptOutcome;
-        use payspec_runtime::transport::AttemptError;
-        let base = self.base_url(O::HOST);
-        self.transport
-            .run(
-                O::CREATES,
-                |_| async move {
-                    let signed = self
-                        .signer
-                        .sign(request)
-                        .map_err(|e| AttemptError::Request(e.to_string()))?;
-                    let http = signed
-                        .to_http(base)
-                        .map_err(|e| AttemptError::Request(e.to_string()))?;
-                    let response = self.transport.send(http).await?;
-                    match self.verifier.verify_http_response::<O, _>(&response) {
-                        Ok(verified) => Ok(verified),
-                        Err(ResponseError::HttpStatus(code)) => {
-                            Err(AttemptError::Retryable {
-                                outcome: AttemptOutcome::Status(code),
-                                detail: format!("HTTP {code}"),
-                                response: None,
-                            })
-                        }
-                        Err(
-                            e @ ResponseError::Verify(
-                                payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope {
-                                    ..
-                                },
-                            ),
-                        ) => {
-                            Err(AttemptError::Retryable {
-                                outcome: AttemptOutcome::GatewaySaysRetry,
-                                detail: e.to_string(),
-                                response: Some(e),
-                            })
-                        }
-                        Err(e) => Err(AttemptError::Response(e)),
-                    }
-                },
-            )
-            .await
+    /// One call of operation `O`, ready for a transport.
+    pub fn exchange<'a, O: Operation>(&'a self, request: &'a O) -> Call<'a, O> {
+        Call { gateway: self, request }
     }
-    /// Settles a payment whose outcome is unknown (e.g. `NOTSURE`): calls `query` (e.g.
-    /// `order_query` with the same order number) up to `poll.attempts` times until `outcome`
-    /// of its answer is final, and if it never is, calls `cancel` (e.g. `order_reverse`).
-    pub async fn settle<Q: Operation, C: Operation>(
+}
+/// One call of operation `O`: each attempt is signed afresh (same order number, new nonce
+/// and time); the answer is verified and typed.
+#[derive(Debug)]
+pub struct Call<'a, O> {
+    gateway: &'a Gateway,
+    request: &'a O,
+}
+impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
+    type Output = Verified<Response<O::Data>>;
+    type Error = ResponseError;
+    fn creates(&self) -> bool {
+        O::CREATES
+    }
+    fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, String> {
+        let signed = self.gateway.signer.sign(self.request).map_err(|e| e.to_string())?;
+        signed.to_http(self.gateway.base_url(O::HOST)).map_err(|e| e.to_string())
+    }
+    fn response(
         &self,
-        query: &Q,
-        cancel: &C,
-        poll: &payspec_runtime::retry::PollPolicy,
-        outcome: impl Fn(&Q::Data) -> payspec_runtime::Outcome,
-    ) -> Result<
-        payspec_runtime::retry::Settlement<
-            Verified<Response<Q::Data>>,
-            Verified<Response<C::Data>>,
-        >,
-        payspec_runtime::transport::ClientError<ResponseError>,
-    > {
-        let mut last = None;
-        for _ in 0..poll.attempts {
-            payspec_runtime::transport::sleep(poll.interval).await;
-            if let Ok(answer) = self.call(query).await {
-                let o = outcome(&answer.data);
-                if o != payspec_runtime::Outcome::Unknown {
-                    return Ok(payspec_runtime::retry::Settlement::Final {
-                        outcome: o,
-                        answer,
-                    });
-                }
-                last = Some(answer);
+        response: payspec_runtime::http::Response<Vec<u8>>,
+    ) -> Result<Self::Output, payspec_runtime::retry::AttemptError<ResponseError>> {
+        use payspec_runtime::retry::{AttemptError, AttemptOutcome};
+        match self.gateway.verifier.verify_http_response::<O, _>(&response) {
+            Ok(verified) => Ok(verified),
+            Err(ResponseError::HttpStatus(code)) => {
+                Err(AttemptError::Retryable {
+                    outcome: AttemptOutcome::Status(code),
+                    detail: format!("HTTP {code}"),
+                    response: None,
+                })
             }
+            Err(
+                e @ ResponseError::Verify(
+                    payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { .. },
+                ),
+            ) => {
+                Err(AttemptError::Retryable {
+                    outcome: AttemptOutcome::GatewaySaysRetry,
+                    detail: e.to_string(),
+                    response: Some(e),
+                })
+            }
+            Err(e) => Err(AttemptError::Response(e)),
         }
-        let cancel = self.call(cancel).await?;
-        Ok(payspec_runtime::retry::Settlement::Cancelled {
-            last_query: last,
-            cancel,
-        })
     }
 }
 /// Signed subset of `data` for an operation or notification: `None` if the name is unknown,
