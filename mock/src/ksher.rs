@@ -535,7 +535,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                 mch_order_no: &r.mch_order_no,
                 amount: r.total_fee,
                 fee_type: &r.fee_type,
-                channel: Some(&r.channel),
+                channel: r.channel.as_ref(),
                 notify_url: r.notify_url.as_deref(),
                 details: vec![
                     ("attach", r.attach.as_deref()),
