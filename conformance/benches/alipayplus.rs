@@ -25,19 +25,20 @@
 //!
 //! The harness (pairs, ratio report, paired cross-check) is the one of `benches/ksher.rs`.
 
+mod harness;
+
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
+use harness::{bench_pairs, output_dir, print_ratios, read_vector, Pair};
 use payspec_alipayplus::types::{
     Amount, Env, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod, PaymentMethodType,
     SettlementStrategy, TerminalType,
 };
 use payspec_alipayplus::{Operation, Outcome, Signer, Trust, Verifier};
 use payspec_conformance::vectors::{AlipayVerificationCase, VectorFile};
-use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::{content_to_sign, parse_signature_header};
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 
@@ -47,11 +48,6 @@ const MERCHANT_2048_PUBLIC: &str = "keys/alipayplus-merchant-2048.pub.pem";
 const RESPONSE_CASE: &str = "pay-response-in-process-normal-url";
 const CLIENT_ID: &str = "SANDBOX_5YPS0C2024TEST01";
 const REQUEST_TIME: &str = "2024-03-15T10:00:00+08:00";
-
-fn read_vector(rel: &str) -> String {
-    let path = vectors_dir().join(rel);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// A Cashier Payment from a merchant mini program running inside GCash, with every member the
 /// mini-program integration sends.
@@ -164,19 +160,6 @@ impl Fixtures {
             response: ResponseCase::load(),
         }
     }
-}
-
-/// A typed benchmark and the raw RSA-SHA256 operation it wraps, on the same bytes with the same
-/// key.
-struct Pair {
-    /// Criterion group, `alipayplus/<backend>/<sign|verify>`.
-    group: String,
-    typed_id: &'static str,
-    raw_id: &'static str,
-    /// Highest acceptable typed ÷ raw ratio; `None`: reported only.
-    target: Option<f64>,
-    typed: Box<dyn Fn()>,
-    raw: Rc<dyn Fn()>,
 }
 
 /// `typed_mini_program_pay` and `raw_rsa_sha256` with the 2048-bit merchant key, and
@@ -300,22 +283,6 @@ fn backend_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
     pairs
 }
 
-/// Each pair's typed benchmark followed by its raw twin (a shared twin runs once).
-fn bench_pairs(c: &mut Criterion, pairs: &[Pair]) {
-    for same_group in pairs.chunk_by(|a, b| a.group == b.group) {
-        let mut group = c.benchmark_group(&same_group[0].group);
-        let mut raw_done = Vec::new();
-        for pair in same_group {
-            group.bench_function(pair.typed_id, |b| b.iter(&pair.typed));
-            if !raw_done.contains(&pair.raw_id) {
-                group.bench_function(pair.raw_id, |b| b.iter(&*pair.raw));
-                raw_done.push(pair.raw_id);
-            }
-        }
-        group.finish();
-    }
-}
-
 /// The RSA-free pieces of the typed paths (the same for every backend).
 fn bench_parts(c: &mut Criterion, fx: &Fixtures) {
     let mut group = c.benchmark_group("alipayplus/parts");
@@ -340,130 +307,6 @@ fn bench_parts(c: &mut Criterion, fx: &Fixtures) {
     group.finish();
 }
 
-/// Where criterion writes its results; set explicitly so the ratio report reads the same place.
-fn output_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return home.into();
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    // The bench executable is `<target>/<profile>/deps/alipayplus-<hash>`.
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().nth(3).map(|t| t.join("criterion")))
-        .unwrap_or_else(|| PathBuf::from("target/criterion"))
-}
-
-/// Mean and median point estimates in nanoseconds, if `group/id` was measured since `since`.
-fn fresh_estimates(dir: &Path, group: &str, id: &str, since: SystemTime) -> Option<(f64, f64)> {
-    let path = dir
-        .join(group.replace('/', "_"))
-        .join(id)
-        .join("new/estimates.json");
-    let modified = std::fs::metadata(&path).ok()?.modified().ok()?;
-    if modified < since {
-        return None;
-    }
-    let estimates: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
-    Some((
-        estimates["mean"]["point_estimate"].as_f64()?,
-        estimates["median"]["point_estimate"].as_f64()?,
-    ))
-}
-
-fn micros(ns: f64) -> String {
-    format!("{:.2} µs", ns / 1000.0)
-}
-
-/// Rounds of the paired cross-check; each round times one block of typed calls and one block of
-/// raw calls back to back.
-const PAIRED_ROUNDS: usize = 250;
-/// Target length of one block (a 2048-bit signature takes longer: then a block is one call).
-const PAIRED_BLOCK: Duration = Duration::from_millis(2);
-
-/// Median over [`PAIRED_ROUNDS`] of (typed block time ÷ raw block time), the two blocks of a round
-/// timed back to back in alternating order. A neighbour that slows the machine for a while slows
-/// both halves of a round alike, so this ratio resists load that the separate criterion
-/// measurements (seconds apart) do not.
-fn paired_ratio(typed: &dyn Fn(), raw: &dyn Fn()) -> f64 {
-    let block = |f: &dyn Fn(), calls: u32| {
-        let start = Instant::now();
-        for _ in 0..calls {
-            f();
-        }
-        start.elapsed().as_secs_f64()
-    };
-    let per_call = block(raw, 20) / 20.0;
-    let calls = ((PAIRED_BLOCK.as_secs_f64() / per_call) as u32).max(1);
-    for _ in 0..10 {
-        block(typed, calls);
-        block(raw, calls);
-    }
-    let mut ratios: Vec<f64> = (0..PAIRED_ROUNDS)
-        .map(|round| {
-            if round % 2 == 0 {
-                let t = block(typed, calls);
-                t / block(raw, calls)
-            } else {
-                let r = block(raw, calls);
-                block(typed, calls) / r
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    ratios[PAIRED_ROUNDS / 2]
-}
-
-/// For every pair whose two halves this run measured: the typed ÷ raw ratio of criterion's
-/// estimates, and the paired cross-check.
-fn print_ratios(dir: &Path, since: SystemTime, pairs: &[Pair]) {
-    let mut rows = Vec::new();
-    for pair in pairs {
-        let (Some((t_mean, t_median)), Some((r_mean, r_median))) = (
-            fresh_estimates(dir, &pair.group, pair.typed_id, since),
-            fresh_estimates(dir, &pair.group, pair.raw_id, since),
-        ) else {
-            continue;
-        };
-        let ratio = t_mean / r_mean;
-        let paired = paired_ratio(&*pair.typed, &*pair.raw);
-        let (target, verdict) = match pair.target {
-            Some(t) if ratio <= t => (format!("≤ {t}"), "met"),
-            Some(t) => (format!("≤ {t}"), "MISSED"),
-            None => ("—".to_owned(), ""),
-        };
-        rows.push(format!(
-            "| {} | {} | {} | {} | {} | **{ratio:.3}** | {:.3} | {paired:.3} | {target} | {verdict} |",
-            pair.group.trim_start_matches("alipayplus/"),
-            pair.typed_id,
-            micros(t_mean),
-            micros(r_mean),
-            micros(t_mean - r_mean),
-            t_median / r_median,
-        ));
-    }
-    if rows.is_empty() {
-        return;
-    }
-    println!("\nTyped ÷ raw RSA-SHA256 on the same bytes with the same key, this run:\n");
-    println!(
-        "| backend/path | typed benchmark | typed (mean) | raw (mean) | difference \
-         | ratio of means | ratio of medians | paired ratio | target | |"
-    );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
-    for row in rows {
-        println!("{row}");
-    }
-    println!(
-        "\nThe verdict is on the ratio of criterion's mean estimates. Paired ratio: median over \
-         {PAIRED_ROUNDS} rounds of back-to-back blocks (~{} ms each, at least one call) of typed \
-         and raw calls.",
-        PAIRED_BLOCK.as_millis()
-    );
-}
-
 fn main() {
     let started = SystemTime::now();
     let dir = output_dir();
@@ -481,5 +324,11 @@ fn main() {
     bench_pairs(&mut c, &pairs);
     bench_parts(&mut c, &fixtures);
     c.final_summary();
-    print_ratios(&dir, started, &pairs);
+    print_ratios(
+        &dir,
+        started,
+        &pairs,
+        "alipayplus",
+        "RSA-SHA256 on the same bytes",
+    );
 }
