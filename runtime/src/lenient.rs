@@ -42,8 +42,13 @@ fn scalar_str(text: &str) -> Result<Option<Cow<'_, str>>, String> {
     }
 }
 
-/// A non-negative integer given as a JSON number or a digit string; `""`/`null` give `None`.
-pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+/// An integer given as a JSON number or a digit string; `""`/`null` give `None`. `what` names
+/// the expected kind in the error.
+fn opt_integer<'de, D, T>(d: D, what: &str) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr,
+{
     let Some(raw) = raw(d)? else { return Ok(None) };
     match scalar_str(raw.get()).map_err(D::Error::custom)? {
         None => Ok(None),
@@ -51,21 +56,18 @@ pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
         Some(t) => t
             .parse()
             .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected a non-negative integer, found {t:?}"))),
+            .map_err(|_| D::Error::custom(format!("expected {what}, found {t:?}"))),
     }
+}
+
+/// A non-negative integer given as a JSON number or a digit string; `""`/`null` give `None`.
+pub fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    opt_integer(d, "a non-negative integer")
 }
 
 /// A signed integer given as a JSON number or a digit string; `""`/`null` give `None`.
 pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let Some(raw) = raw(d)? else { return Ok(None) };
-    match scalar_str(raw.get()).map_err(D::Error::custom)? {
-        None => Ok(None),
-        Some(t) if t.is_empty() => Ok(None),
-        Some(t) => t
-            .parse()
-            .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected an integer, found {t:?}"))),
-    }
+    opt_integer(d, "an integer")
 }
 
 /// Text of an enum value (any scalar), for generated enum `Deserialize` impls.
