@@ -261,12 +261,7 @@ fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
 }
 
 fn alipay_request(dir: &Path, case: &AlipaySigningCase) -> Verdict {
-    let key_version = case
-        .signature_header
-        .split(',')
-        .find_map(|item| item.trim().strip_prefix("keyVersion="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let key_version = case.key_version();
     every_backend(|backend| {
         let key = PrivateKey::from_pem_with(backend, &read_key(dir, &case.private_key)?)
             .map_err(|e| e.to_string())?;

@@ -85,6 +85,16 @@ pub struct AlipaySigningCase {
     pub signature_header: String,
 }
 
+impl AlipaySigningCase {
+    /// The `keyVersion` of the expected header (1 if it has none), so signing reproduces it.
+    pub fn key_version(&self) -> u32 {
+        payspec_runtime::header_signature::parse_signature_header(&self.signature_header)
+            .ok()
+            .and_then(|h| h.key_version?.parse().ok())
+            .unwrap_or(1)
+    }
+}
+
 /// A case of `alipayplus/response-verification.json`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,7 +1,8 @@
 //! Every case of `vectors/alipayplus/` through the generated `payspec-alipayplus` crate (every
 //! compiled RSA backend) and through the `payspec` CLI.
 
-use std::process::Command;
+mod cli;
+use cli::payspec;
 
 use payspec_alipayplus::types::{self, NotifyPaymentData};
 use payspec_alipayplus::{AnyRequest, Verifier};
@@ -19,14 +20,6 @@ fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
 
 fn key_text(rel: &str) -> String {
     std::fs::read_to_string(vectors_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-fn key_version(header: &str) -> u32 {
-    header
-        .split(',')
-        .find_map(|item| item.trim().strip_prefix("keyVersion="))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 fn kind(text: &str) -> Kind {
@@ -55,7 +48,7 @@ fn request_signing_vectors() {
                 &case.request_time,
                 case.body.as_bytes().to_vec(),
                 &key,
-                key_version(&case.signature_header),
+                case.key_version(),
             ) {
                 Ok(signed) => {
                     let s = &signed.signature;
@@ -268,18 +261,6 @@ fn response_verification_vectors() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-fn payspec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_payspec"))
-        .args(args)
-        .output()
-        .expect("run payspec");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn vectors_through_cli() {
     let dir = std::env::temp_dir().join(format!("payspec-ap-cli-{}", std::process::id()));
@@ -290,7 +271,7 @@ fn vectors_through_cli() {
         let body = dir.join(format!("{}.body", case.id));
         std::fs::write(&body, &case.body).unwrap();
         let key = vectors_dir().join(&case.private_key);
-        let kv = key_version(&case.signature_header).to_string();
+        let kv = case.key_version().to_string();
         let (code, stdout, stderr) = payspec(&[
             "alipayplus",
             "sign",

@@ -1,8 +1,10 @@
 //! Every case of `vectors/ksher/` through the typed API (every compiled RSA backend) and through
 //! the `payspec` CLI.
 
+mod cli;
+use cli::payspec;
+
 use std::path::Path;
-use std::process::Command;
 
 use payspec_conformance::ksher::{sign_params, verify_body};
 use payspec_conformance::vectors::{
@@ -158,18 +160,6 @@ fn response_verification_vectors_through_typed_api() {
         }
     }
     report.finish(total);
-}
-
-fn payspec(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_payspec"))
-        .args(args)
-        .output()
-        .expect("run payspec");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn path_str(p: &Path) -> String {
