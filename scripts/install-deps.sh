@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Installs what the build and the tests need and a fresh machine may lack:
-# - OpenSSL development files (the default RSA backend links the system OpenSSL);
-# - cargo-insta (the snapshot check in CI).
-# Safe to re-run: installs only what is missing.
+# Installs the system packages the build and the tests need and a fresh machine may lack:
+# OpenSSL development files and pkg-config (the default RSA backend links the system OpenSSL),
+# python3 with venv (the official-SDK interop test), and util-linux's flock (serializes the SDK
+# set-up when several test processes start it at once).
+# Safe to re-run: installs only what is missing. `cargo xtask test` calls it.
 set -euo pipefail
-if pkg-config --exists openssl 2>/dev/null; then
-  echo "openssl development files: present"
-else
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libssl-dev pkg-config
+missing=()
+pkg-config --exists openssl 2>/dev/null || missing+=(libssl-dev pkg-config)
+command -v flock >/dev/null 2>&1 || missing+=(util-linux)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: present (openssl, pkg-config, flock, python3)"
+  exit 0
 fi
-if cargo insta --version >/dev/null 2>&1; then
-  echo "cargo-insta: $(cargo insta --version)"
-else
-  cargo install cargo-insta --locked --version 1.49.0
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing ${missing[*]} and apt-get is not available; install them with your package manager" >&2
+  exit 1
 fi
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+echo "system packages: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"

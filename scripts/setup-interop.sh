@@ -31,6 +31,12 @@ print("global-open-sdk-python %s in .venv (Python %s)" % (version("global-open-s
 EOF
 }
 
+# Test processes may run this at the same time (cargo nextest, parallel test threads): one
+# installs, the others wait for it and then find the venv ready.
+if [ -z "${PAYSPEC_INTEROP_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+  exec env PAYSPEC_INTEROP_LOCKED=1 flock "$(pwd)/.venv.lock" "$0" "$@"
+fi
+
 want=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
 if [ -x "$PY" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && line=$(sdk_version 2>/dev/null); then
   echo "$line (already installed)"

@@ -62,7 +62,8 @@ use payspec_runtime::{DigestAlgorithm, PrivateKey, PublicKey};
 use serde_json::{json, Value};
 
 const SETUP: &str = "run `scripts/setup-interop.sh` (it installs the pinned official SDK \
-    global-open-sdk-python into .venv/ at the repo root; .ci/run calls it)";
+    global-open-sdk-python into .venv/ at the repo root; these tests and `cargo xtask test` \
+    run it themselves)";
 
 const MERCHANT_KEY: &str = "alipayplus-merchant-2048.pkcs8.pem";
 const MERCHANT_PUB: &str = "alipayplus-merchant-2048.pub.pem";
@@ -138,9 +139,32 @@ struct Sdk {
 }
 
 impl Sdk {
-    /// Fails (never skips) when the SDK's interpreter is missing.
+    /// Provisions the pinned SDK on first use (`scripts/setup-interop.sh`: idempotent, and
+    /// serialized by a file lock when several test processes start it at once), then fails,
+    /// never skips, when the SDK's interpreter is still missing.
     fn get() -> Sdk {
+        static PROVISIONED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
         let root = repo_root();
+        let provisioned = PROVISIONED.get_or_init(|| {
+            let out = Command::new("bash")
+                .arg(root.join("scripts/setup-interop.sh"))
+                .current_dir(&root)
+                .output()
+                .map_err(|e| format!("cannot run bash: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "scripts/setup-interop.sh failed ({}):\n{}{}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ))
+            }
+        });
+        if let Err(e) = provisioned {
+            panic!("the official Python SDK could not be provisioned: {e}\n{SETUP}");
+        }
         let python = root.join(".venv/bin/python");
         assert!(
             python.exists(),

@@ -25,6 +25,12 @@ fn fixtures() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The snapshot name of a generated file (`generated/x/src/lib.rs` → `x__src__lib__rs`).
+fn snapshot_name(path: &str) -> String {
+    path.trim_start_matches("generated/")
+        .replace(['/', '.'], "__")
+}
+
 #[test]
 fn generated_code_of_each_fixture() {
     let fixtures = fixtures();
@@ -36,11 +42,7 @@ fn generated_code_of_each_fixture() {
         for (path, text) in &fixtures {
             let files = payspec_codegen::generate(path, text).unwrap_or_else(|e| panic!("{e}"));
             for file in files {
-                let name = file
-                    .path
-                    .trim_start_matches("generated/")
-                    .replace(['/', '.'], "__");
-                insta::assert_snapshot!(name, file.contents);
+                insta::assert_snapshot!(snapshot_name(&file.path), file.contents);
             }
         }
     });
@@ -61,4 +63,28 @@ fn committed_fixture_crates_match_the_generator() {
             );
         }
     }
+}
+
+/// Every file in `tests/snapshots/` belongs to a generated file (what `cargo insta test
+/// --unreferenced=reject` checks, without needing cargo-insta), and no pending `.snap.new` is left.
+#[test]
+fn no_unreferenced_or_pending_snapshots() {
+    let mut expected: Vec<String> = Vec::new();
+    for (path, text) in fixtures() {
+        for file in payspec_codegen::generate(&path, &text).unwrap_or_else(|e| panic!("{e}")) {
+            expected.push(format!("{}.snap", snapshot_name(&file.path)));
+        }
+    }
+    expected.sort();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
+    let mut present: Vec<String> = std::fs::read_dir(&dir)
+        .expect("tests/snapshots")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    present.sort();
+    assert_eq!(
+        present, expected,
+        "tests/snapshots/ must hold exactly one .snap per generated fixture file \
+         (delete unreferenced ones; review pending ones with `cargo insta review`)"
+    );
 }

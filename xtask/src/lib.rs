@@ -161,10 +161,25 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<Vec<Drift>, String> {
     Ok(drift)
 }
 
-/// The repository root (parent of the xtask crate).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+/// The repository root: the first directory, from the current one upwards, that holds
+/// `spec/` and `xtask/Cargo.toml`. Found at run time (never baked in at compile time), so
+/// `cargo xtask` works in any clone, moved or side by side with a shared `CARGO_TARGET_DIR`.
+pub fn repo_root() -> Result<PathBuf, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    find_root(&cwd)
+}
+
+/// [`repo_root`] from `start`.
+pub fn find_root(start: &Path) -> Result<PathBuf, String> {
+    start
+        .ancestors()
+        .find(|dir| dir.join("spec").is_dir() && dir.join("xtask/Cargo.toml").is_file())
         .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .ok_or_else(|| {
+            format!(
+                "{} is not inside a payspec checkout (no spec/ and xtask/ in it or any parent)",
+                start.display()
+            )
+        })
 }

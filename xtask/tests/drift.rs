@@ -3,7 +3,11 @@
 
 #[test]
 fn generated_code_is_up_to_date() {
-    let drift = xtask::codegen(&xtask::repo_root(), xtask::Mode::Check).expect("specs generate");
+    let drift = xtask::codegen(
+        &xtask::repo_root().expect("run inside the checkout"),
+        xtask::Mode::Check,
+    )
+    .expect("specs generate");
     let list: Vec<String> = drift.iter().map(ToString::to_string).collect();
     assert!(
         list.is_empty(),
@@ -18,7 +22,7 @@ fn check_reports_stale_missing_orphaned_and_foreign_files() {
     let root = std::env::temp_dir().join(format!("payspec-drift-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("spec")).unwrap();
-    let real = xtask::repo_root();
+    let real = xtask::repo_root().expect("run inside the checkout");
     for entry in std::fs::read_dir(real.join("spec")).unwrap().flatten() {
         if entry.path().extension().is_some_and(|e| e == "yaml") {
             std::fs::copy(entry.path(), root.join("spec").join(entry.file_name())).unwrap();
@@ -76,4 +80,19 @@ fn check_reports_stale_missing_orphaned_and_foreign_files() {
         ]
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn root_is_found_at_run_time_from_any_folder_inside_the_checkout() {
+    let root = xtask::repo_root().expect("tests run inside the checkout");
+    for start in [
+        root.clone(),
+        root.join("xtask/src"),
+        root.join("generated/ksher"),
+    ] {
+        assert_eq!(xtask::find_root(&start), Ok(root.clone()));
+    }
+    let outside = std::env::temp_dir().join("payspec-no-checkout-here");
+    let err = xtask::find_root(&outside).unwrap_err();
+    assert!(err.contains("is not inside a payspec checkout"), "{err}");
 }

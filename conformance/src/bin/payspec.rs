@@ -428,8 +428,28 @@ fn run_conformance(
     fix: bool,
 ) -> Result<(), Failure> {
     use payspec_conformance::runner;
-    let vectors = vectors.unwrap_or_else(payspec_conformance::vectors_dir);
-    let list_path = expected.unwrap_or_else(payspec_conformance::expected_failures_file);
+    // Found at run time, never baked in at compile time: the binary may be installed, or built
+    // into a target dir shared by several checkouts.
+    let checkout = || {
+        let cwd = std::env::current_dir()
+            .map_err(|e| Failure(2, format!("cannot read the current directory: {e}")))?;
+        payspec_conformance::find_checkout(&cwd).map_err(|e| Failure(2, e.to_string()))
+    };
+    let (vectors, list_path) = match (vectors, expected) {
+        (Some(v), Some(e)) => (v, e),
+        (Some(v), None) => {
+            // The list sits beside the vectors folder in a checkout; elsewhere there is none.
+            let list = v
+                .parent()
+                .map(|p| p.join("expected-failures.txt"))
+                .unwrap_or_else(|| PathBuf::from("expected-failures.txt"));
+            (v, list)
+        }
+        (None, e) => {
+            let found = checkout()?;
+            (found.vectors, e.unwrap_or(found.expected_failures))
+        }
+    };
     let list = match std::fs::read_to_string(&list_path) {
         Ok(text) => runner::parse_expected_failures(&text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => runner::ExpectedFailures::new(),
