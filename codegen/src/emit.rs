@@ -203,20 +203,7 @@ fn client_rs(api: &Api) -> TokenStream {
             }
         })
         .collect();
-    let common_checks: Vec<TokenStream> = api
-        .common
-        .iter()
-        .filter_map(|f| {
-            let name = ident(&f.rust);
-            let wire = &f.wire;
-            let max = f.max_length? as usize;
-            Some(if f.required {
-                quote!(payspec_runtime::validate::max_len(#wire, &self.#name, #max)?;)
-            } else {
-                quote!(if let Some(v) = &self.#name { payspec_runtime::validate::max_len(#wire, v, #max)?; })
-            })
-        })
-        .collect();
+    let common_checks: Vec<TokenStream> = api.common.iter().filter_map(field_check).collect();
     let override_fields: Vec<TokenStream> = api
         .common
         .iter()
@@ -1120,6 +1107,14 @@ fn field_check(f: &Field) -> Option<TokenStream> {
         FieldType::Date => stmts.push(quote!(payspec_runtime::validate::date(#w, v)?;)),
         _ => {}
     }
+    // A time value given by the caller (it overrides the clock) must still be a time.
+    match f.format.as_deref() {
+        Some("yyyyMMddHHmmss") => {
+            stmts.push(quote!(payspec_runtime::validate::compact_time(#w, v)?;))
+        }
+        Some("iso8601") => stmts.push(quote!(payspec_runtime::validate::datetime(#w, v)?;)),
+        _ => {}
+    }
     if let Some(max) = f.max_length {
         let max = max as usize;
         stmts.push(quote!(payspec_runtime::validate::max_len(#w, v, #max)?;));
@@ -1156,6 +1151,28 @@ fn rule_checks(
                     quote!(self.#f.is_some())
                 });
                 quote!(payspec_runtime::validate::at_least_one(#at, &[#(#group),*], &[#(#present),*])?;)
+            }
+            Rule::NotGreater { field, than, .. } => {
+                let (Some(a), Some(b)) = (find(field), find(than)) else {
+                    return quote!();
+                };
+                let value = |f: &Field| {
+                    let n = ident(&f.rust);
+                    if f.required && plain_required {
+                        quote!(Some(self.#n))
+                    } else {
+                        quote!(self.#n)
+                    }
+                };
+                let (va, vb) = (value(a), value(b));
+                quote! {
+                    payspec_runtime::validate::not_greater(
+                        payspec_runtime::validate::At(#at, #field),
+                        #va,
+                        #than,
+                        #vb,
+                    )?;
+                }
             }
             Rule::RequiredWhen { field, when, values, .. } => {
                 let (Some(target), Some(cond)) = (find(field), find(when)) else {
@@ -1200,6 +1217,9 @@ fn rules_doc(rules: &[Rule]) -> TokenStream {
                     ),
                     doubt,
                 ),
+                Rule::NotGreater { field, than, doubt } => {
+                    (format!("`{field}` is not greater than `{than}`"), doubt)
+                }
                 Rule::RequiredWhen {
                     field,
                     when,

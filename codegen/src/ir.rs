@@ -182,6 +182,12 @@ pub enum Rule {
         fields: Vec<String>,
         doubt: Option<String>,
     },
+    /// Integer `field` must not be greater than integer field `than` when both are set.
+    NotGreater {
+        field: String,
+        than: String,
+        doubt: Option<String>,
+    },
     /// `field` is required when enum field `when` has one of `values`.
     RequiredWhen {
         field: String,

@@ -136,6 +136,11 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
         declared_fields: BTreeMap::new(),
         enum_values,
         item_locs: BTreeMap::new(),
+        sign_param: match &signature {
+            Signature::SortedParams { param, .. } => Some(param.clone()),
+            Signature::HeaderRsa { .. } => None,
+        },
+        op_paths: BTreeMap::new(),
     };
 
     let mut types = Vec::new();
@@ -225,6 +230,7 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     top.deny_unknown("the spec")?;
 
     types.append(&mut ctx.inline_types);
+    check_no_recursive_objects(&types, &ctx.item_locs, &top.loc())?;
     check_unique_rust_names(
         &types,
         &operations,
@@ -263,6 +269,113 @@ struct Ctx<'a> {
     enum_values: BTreeMap<String, Vec<String>>,
     /// Where each type (`type:Name`), operation (`op:name`) and notification is defined.
     item_locs: BTreeMap<String, Location>,
+    /// The sorted-params signature parameter (`sign`): no request field may be named like it.
+    sign_param: Option<String>,
+    /// `host path` of each operation so far, with its name: two operations cannot share one.
+    op_paths: BTreeMap<String, String>,
+}
+
+/// Most fields in one fields mapping (a request, a response, an object type).
+pub const MAX_FIELDS: usize = 500;
+
+/// An object type that contains itself through object fields (not through arrays) would be a
+/// struct of infinite size (`struct Loop { me: Option<Loop> }` does not compile).
+fn check_no_recursive_objects(
+    types: &[TypeDef],
+    item_locs: &BTreeMap<String, Location>,
+    fallback: &Location,
+) -> Result<(), SpecError> {
+    let edges: BTreeMap<&str, Vec<&str>> = types
+        .iter()
+        .filter_map(|t| match t {
+            TypeDef::Object { name, fields, .. } => Some((
+                name.as_str(),
+                fields
+                    .iter()
+                    .filter_map(|f| match &f.ty {
+                        FieldType::Object(target) => Some(target.as_str()),
+                        _ => None,
+                    })
+                    .collect(),
+            )),
+            TypeDef::Enum { .. } => None,
+        })
+        .collect();
+    // Iterative three-colour depth-first search: linear in types and fields, no recursion.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Colour {
+        Open,
+        Done,
+    }
+    let mut colour: BTreeMap<&str, Colour> = BTreeMap::new();
+    for &start in edges.keys() {
+        if colour.contains_key(start) {
+            continue;
+        }
+        colour.insert(start, Colour::Open);
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        let mut path: Vec<&str> = vec![start];
+        while let Some((node, next)) = stack.pop() {
+            let children = edges.get(node).map(Vec::as_slice).unwrap_or_default();
+            let Some(&child) = children.get(next) else {
+                colour.insert(node, Colour::Done);
+                path.pop();
+                continue;
+            };
+            stack.push((node, next + 1));
+            match colour.get(child) {
+                Some(Colour::Done) => {}
+                Some(Colour::Open) => {
+                    let from = path.iter().position(|t| *t == child).unwrap_or(0);
+                    let mut cycle: Vec<&str> = path.get(from..).unwrap_or_default().to_vec();
+                    cycle.push(child);
+                    return Err(SpecError::new(
+                        item_locs
+                            .get(&format!("type:{child}"))
+                            .unwrap_or(fallback)
+                            .clone(),
+                        format!(
+                            "object type `{child}` contains itself ({}); use an array field for recursive data",
+                            cycle.join(" → ")
+                        ),
+                    ));
+                }
+                None => {
+                    colour.insert(child, Colour::Open);
+                    path.push(child);
+                    stack.push((child, 0));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A PEM text with exactly one `PUBLIC KEY` block whose body is valid base64 of a DER sequence.
+fn check_public_key_pem(pem: &str) -> Result<(), String> {
+    use base64::Engine as _;
+    let begins = pem.matches("-----BEGIN").count();
+    if begins != 1 {
+        return Err(format!("found {begins} PEM blocks"));
+    }
+    let (label, body) = ["PUBLIC KEY", "RSA PUBLIC KEY"]
+        .iter()
+        .find_map(|label| {
+            let begin = format!("-----BEGIN {label}-----");
+            let end = format!("-----END {label}-----");
+            let start = pem.find(&begin)? + begin.len();
+            let stop = pem.get(start..)?.find(&end)? + start;
+            Some((*label, pem.get(start..stop)?))
+        })
+        .ok_or("no `BEGIN PUBLIC KEY` / `END PUBLIC KEY` block")?;
+    let text: String = body.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| format!("the {label} body is not base64 ({e})"))?;
+    if der.first() != Some(&0x30) || der.len() < 32 {
+        return Err(format!("the {label} body is not a DER key"));
+    }
+    Ok(())
 }
 
 fn check_type_name(file: &str, name: &str, at: &Location) -> Result<(), SpecError> {
@@ -363,7 +476,22 @@ fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
         let mut environments = Vec::new();
         for (env, url) in envs.entries() {
             let url_text = yaml::string(file, url, "an environment URL")?;
-            if !url_text.starts_with("https://") && !url_text.starts_with("http://") {
+            let rest = url_text
+                .strip_prefix("https://")
+                .or_else(|| url_text.strip_prefix("http://"));
+            let bad_char = url_text
+                .chars()
+                .find(|c| c.is_whitespace() || c.is_control() || "\"'\\<>`{}|^".contains(*c));
+            if let Some(c) = bad_char {
+                return Err(SpecError::new(
+                    loc(file, url.span()),
+                    format!(
+                        "environment `{}` URL contains {c:?}, which a URL cannot hold unencoded",
+                        env.as_str()
+                    ),
+                ));
+            }
+            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
                 return Err(SpecError::new(
                     loc(file, url.span()),
                     format!(
@@ -491,8 +619,11 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
         Some(node) => {
             let mut key = yaml::map(file, node, "`gateway_public_key`")?;
             let (pem, pem_loc) = key.req_str("pem", "`gateway_public_key`")?;
-            if !pem.contains("-----BEGIN") || !pem.contains("PUBLIC KEY-----") {
-                return Err(SpecError::new(pem_loc, "`pem` must be a PEM public key"));
+            if let Err(why) = check_public_key_pem(&pem) {
+                return Err(SpecError::new(
+                    pem_loc,
+                    format!("`pem` must be one PEM public key: {why}"),
+                ));
             }
             let description = key.opt_str("description")?;
             key.deny_unknown("`gateway_public_key`")?;
@@ -739,8 +870,24 @@ impl<'a> Ctx<'a> {
         let map = yaml::map(file, node, &format!("fields of {context}"))?;
         let mut fields: Vec<Field> = Vec::new();
         let mut rust_names: BTreeMap<String, String> = BTreeMap::new();
+        if map.entries().count() > MAX_FIELDS {
+            return Err(SpecError::new(
+                loc(file, node.span()),
+                format!("more than {MAX_FIELDS} fields in {context}"),
+            ));
+        }
         for (key, value) in map.entries() {
             let at = loc(file, key.span());
+            let is_request = shared.is_some() || context == "common";
+            if is_request && self.sign_param.as_deref() == Some(key.as_str()) {
+                return Err(SpecError::new(
+                    at,
+                    format!(
+                        "`{}` is the signature parameter; a request field of that name would be signed and sent twice",
+                        key.as_str()
+                    ),
+                ));
+            }
             let field = match shared {
                 Some(shared) => self.parse_op_field(key.as_str(), &at, value, shared, context)?,
                 None => self.parse_field(key.as_str(), &at, value, None, context)?,
@@ -1025,6 +1172,15 @@ impl<'a> Ctx<'a> {
                 format!("path `{path}` must start with `/` and have no query or spaces"),
             ));
         }
+        if let Some(other) = self
+            .op_paths
+            .insert(format!("{host} {path}"), wire.to_owned())
+        {
+            return Err(SpecError::new(
+                path_loc,
+                format!("operation `{other}` already uses path `{path}` on host `{host}`"),
+            ));
+        }
         let description = map.opt_str("description")?;
         let source = map.opt_str("source")?;
         let doubt = map.opt_str("doubt")?;
@@ -1126,7 +1282,13 @@ impl<'a> Ctx<'a> {
                     ));
                 }
                 let fields = self.object_fields(&response_type);
-                for (name, name_loc) in &list {
+                for (i, (name, name_loc)) in list.iter().enumerate() {
+                    if list[..i].iter().any(|(other, _)| other == name) {
+                        return Err(SpecError::new(
+                            name_loc.clone(),
+                            format!("`{name}` is listed twice in `signed_fields`"),
+                        ));
+                    }
                     if !fields.iter().any(|f| f == name) {
                         return Err(SpecError::new(
                             name_loc.clone(),
@@ -1246,10 +1408,32 @@ impl<'a> Ctx<'a> {
                     values: values.into_iter().map(|(v, _)| v).collect(),
                     doubt,
                 });
+            } else if let Some(cmp_node) = r.get("not_greater") {
+                let mut c = yaml::map(file, cmp_node, "`not_greater`")?;
+                let (field, field_loc) = c.req_str("field", "`not_greater`")?;
+                let (than, than_loc) = c.req_str("than", "`not_greater`")?;
+                c.deny_unknown("`not_greater`")?;
+                for (name, name_loc) in [(&field, &field_loc), (&than, &than_loc)] {
+                    let f = field_named(name, name_loc)?;
+                    if !matches!(f.ty, FieldType::Amount | FieldType::Integer) {
+                        return Err(SpecError::new(
+                            name_loc.clone(),
+                            format!("`not_greater` compares integers; `{name}` is not an amount or integer"),
+                        ));
+                    }
+                }
+                if field == than {
+                    return Err(SpecError::new(
+                        than_loc,
+                        "`not_greater` compares two different fields",
+                    ));
+                }
+                r.deny_unknown("a rule")?;
+                rules.push(Rule::NotGreater { field, than, doubt });
             } else {
                 return Err(SpecError::new(
                     r.loc(),
-                    "a rule needs `at_least_one_of` or `required_when`",
+                    "a rule needs `at_least_one_of`, `required_when` or `not_greater`",
                 ));
             }
         }

@@ -12,13 +12,51 @@ use crate::error::{Location, SpecError};
 /// deeper input is rejected before it runs (a spec needs a dozen levels at most).
 pub const MAX_DEPTH: usize = 64;
 
-/// Rejects input nested deeper than [`MAX_DEPTH`], walking the parser's event stream (no recursion).
-fn check_depth(file: &str, text: &str) -> Result<(), SpecError> {
+/// Largest spec accepted, in bytes (today's specs are about 35 KB).
+pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+
+/// Most YAML nodes (scalars, mappings, sequences) a spec may have (today's specs have about
+/// 5,000). Bounds the memory the loader and the generator use on hostile input.
+pub const MAX_NODES: usize = 100_000;
+
+/// Rejects input nested deeper than [`MAX_DEPTH`], with more than [`MAX_NODES`] nodes, or with
+/// more than one YAML document, walking the parser's event stream (no recursion, no tree).
+fn check_shape(file: &str, text: &str) -> Result<(), SpecError> {
     use yaml_rust2::parser::{Event, Parser};
+    let at = |marker: yaml_rust2::scanner::Marker| Location {
+        file: file.to_owned(),
+        line: marker.line(),
+        column: marker.col() + 1,
+    };
     let mut parser = Parser::new_from_str(text);
     let mut depth = 0usize;
+    let mut nodes = 0usize;
+    let mut documents = 0usize;
     loop {
-        match parser.next_token() {
+        let event = parser.next_token();
+        if let Ok((
+            Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..),
+            marker,
+        )) = &event
+        {
+            nodes += 1;
+            if nodes > MAX_NODES {
+                return Err(SpecError::new(
+                    at(*marker),
+                    format!("more than {MAX_NODES} YAML nodes"),
+                ));
+            }
+        }
+        match event {
+            Ok((Event::DocumentStart, marker)) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(SpecError::new(
+                        at(marker),
+                        "a second YAML document starts here; a spec is a single document",
+                    ));
+                }
+            }
             Ok((Event::SequenceStart(..) | Event::MappingStart(..), marker)) => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -41,9 +79,24 @@ fn check_depth(file: &str, text: &str) -> Result<(), SpecError> {
     }
 }
 
-/// Parses YAML text, rejecting duplicate keys, tags and anchors.
+/// Parses YAML text, rejecting duplicate keys, tags, anchors, oversized input and more than one
+/// document. A leading UTF-8 byte-order mark is skipped.
 pub fn parse(file: &str, text: &str) -> Result<Node, SpecError> {
-    check_depth(file, text)?;
+    if text.len() > MAX_SPEC_BYTES {
+        return Err(SpecError::new(
+            Location {
+                file: file.to_owned(),
+                line: 1,
+                column: 1,
+            },
+            format!(
+                "the spec is {} bytes, more than the {MAX_SPEC_BYTES}-byte limit",
+                text.len()
+            ),
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_shape(file, text)?;
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);

@@ -474,3 +474,46 @@ fn deep_nesting_does_not_crash() {
         failures.join("\n  - ")
     );
 }
+
+/// A UTF-8 byte-order mark (some editors write one) is skipped, not reported as "the top level
+/// must be a mapping" at 1:1.
+#[test]
+fn byte_order_mark_is_skipped() {
+    let with_bom = format!("\u{feff}{VALID_SKELETON}");
+    let files = generate("tests/bom.yaml", &with_bom).unwrap_or_else(|e| panic!("{e}"));
+    let plain = generate("tests/bom.yaml", VALID_SKELETON).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(files.len(), plain.len());
+}
+
+/// Hostile sizes are refused with a located error before the tree is built (100,000 fields used
+/// to take 2.4 GB).
+#[test]
+fn oversized_specs_are_refused() {
+    let check = |text: &str, expected: &str| match generate("tests/big.yaml", text) {
+        Err(GenerateError::Spec(e)) => {
+            let shown = e.to_string();
+            assert!(
+                shown.starts_with("tests/big.yaml:") && shown.contains(expected),
+                "{shown}"
+            );
+        }
+        Err(e) => panic!("internal error: {e}"),
+        Ok(_) => panic!("a spec with {expected:?} generated"),
+    };
+    let many_fields = |n: usize| {
+        let fields: String = (0..n)
+            .map(|i| format!("        f{i}: {{type: string}}\n"))
+            .collect();
+        VALID_SKELETON.replace(
+            "        id: {type: string, required: true}\n",
+            &format!("        id: {{type: string, required: true}}\n{fields}"),
+        )
+    };
+    check(
+        &many_fields(600),
+        "more than 500 fields in operation `ping`",
+    );
+    check(&many_fields(27_000), "more than 100000 YAML nodes");
+    let padded = format!("{VALID_SKELETON}#{}\n", "x".repeat(1024 * 1024));
+    check(&padded, "more than the 1048576-byte limit");
+}

@@ -9,6 +9,7 @@ pub struct ReadmeDoctests;
 pub mod alipayplus;
 pub mod ksher;
 pub mod runner;
+pub mod strict_json;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};

@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::vectors::{
-    param_text, AlipaySigningCase, AlipayVerificationCase, Expect, KsherSigningCase,
-    KsherVerificationCase, VectorFile,
+    param_text, AlipaySigningCase, AlipayVerificationCase, Expect, KeyKind, KeyLoadingCase,
+    KsherSigningCase, KsherVerificationCase, VectorFile,
 };
 
 /// The verdict on one case.
@@ -92,6 +92,7 @@ fn run_file(dir: &Path, rel: &str) -> Option<FileReport> {
     match top {
         "ksher" | "alipayplus" => {}
         "wycheproof" if name.ends_with("_test.json") => {}
+        "keys" if name == "key-loading.json" => {}
         _ => return None,
     }
     let report = |kind: &str, cases: Vec<CaseResult>, error: Option<String>| FileReport {
@@ -146,6 +147,15 @@ fn run_file(dir: &Path, rel: &str) -> Option<FileReport> {
             "response verification",
             dir,
             alipay_response,
+            |c| &c.id,
+        ),
+        ("keys", _) => typed_file::<KeyLoadingCase>(
+            rel,
+            &text,
+            "keys.load",
+            "key loading",
+            dir,
+            key_loading,
             |c| &c.id,
         ),
         _ => wycheproof_file(rel, &text),
@@ -235,6 +245,28 @@ fn ksher_request(dir: &Path, case: &KsherSigningCase) -> Verdict {
         };
         differ("string_to_sign", &s, &case.string_to_sign)?;
         differ("sign", &sign, &case.sign)
+    })
+}
+
+/// A key file loads, or is refused for the stated reason, identically on every backend.
+fn key_loading(dir: &Path, case: &KeyLoadingCase) -> Verdict {
+    every_backend(|backend| {
+        let pem = read_key(dir, &case.file)?;
+        let loaded = match case.kind {
+            KeyKind::Public => PublicKey::from_pem_with(backend, &pem).map(|_| ()),
+            KeyKind::Private => PrivateKey::from_pem_with(backend, &pem).map(|_| ()),
+        };
+        match (case.expect, loaded, &case.reason) {
+            (Expect::Accept, Ok(()), _) => Ok(()),
+            (Expect::Accept, Err(e), _) => Err(format!("expected to load, refused: {e}")),
+            (Expect::Reject, Ok(()), _) => Err("expected to be refused, loaded".to_owned()),
+            (Expect::Reject, Err(e), Some(reason)) if !e.to_string().contains(reason.as_str()) => {
+                Err(format!(
+                    "refused for another reason: {e} (expected {reason:?})"
+                ))
+            }
+            (Expect::Reject, Err(_), _) => Ok(()),
+        }
     })
 }
 

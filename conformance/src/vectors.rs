@@ -45,6 +45,30 @@ pub struct KsherVerificationCase {
     pub flags: Vec<String>,
 }
 
+/// A case of `keys/key-loading.json`: a key file that must load, or must be refused on load.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyLoadingCase {
+    pub id: String,
+    pub source: String,
+    /// Path of the PEM file, relative to the vectors directory.
+    pub file: String,
+    /// `public` or `private`.
+    pub kind: KeyKind,
+    pub expect: Expect,
+    /// For `reject`: a phrase the error must contain (the reason, not just any error).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Which loader a key-loading case goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyKind {
+    Public,
+    Private,
+}
+
 /// Expected verdict of a verification case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

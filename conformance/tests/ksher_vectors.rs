@@ -282,6 +282,22 @@ fn cli_rejects_bad_input_naming_the_parameter() {
             r#"{"appid":"mch1","mch_order_no":"A1","total_fee":100,"fee_type":"THB","channel":"promptpay","attach":{"x":1}}"#,
             "attach",
         ),
+        // Issue 9, defect 6: a duplicate member used to keep its last value silently.
+        (
+            "native_pay",
+            &format!("{{{base},\"mch_order_no\":\"A2\"}}"),
+            "member `mch_order_no` occurs twice",
+        ),
+        (
+            "native_pay",
+            &format!("{{{base},\"time_stamp\":\"not a time\"}}"),
+            "time_stamp",
+        ),
+        (
+            "order_refund",
+            r#"{"appid":"mch1","mch_order_no":"A1","mch_refund_no":"R1","total_fee":100,"refund_fee":101,"fee_type":"THB"}"#,
+            "`refund_fee` is invalid: 101 is greater than `total_fee` (100)",
+        ),
     ];
     let mut report = Report::default();
     for (i, (op, params, name)) in cases.iter().enumerate() {
@@ -335,4 +351,108 @@ fn cli_rejects_bad_input_naming_the_parameter() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     report.finish(cases.len() + 2);
+}
+
+/// Issue 9, defects 2 and 6: `payspec ksher verify` exits 2 for input that is not a gateway
+/// document at all and for an unsafe key, 1 for a well-formed document that does not verify.
+#[test]
+fn cli_verify_exit_codes_separate_malformed_input_from_bad_signatures() {
+    let dir = std::env::temp_dir().join(format!("payspec-cli-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let real = r#"{"code":0,"data":{"appid":"mch35005","result":"SUCCESS","total_fee":100},"msg":"ok","sign":"00ff"}"#;
+    let deep = format!(
+        r#"{{"code":0,"data":{{"x":{}1{}}}}}"#,
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    /// (what, body, public key file, exit code, text the output must contain)
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, i32, &'a str);
+    let cases: Vec<Case> = vec![
+        ("garbage", b"hello".to_vec(), None, 2, "malformed body"),
+        (
+            "not utf-8",
+            vec![0xff, 0xfe, b'{'],
+            None,
+            2,
+            "malformed body",
+        ),
+        (
+            "truncated",
+            real.as_bytes()[..40].to_vec(),
+            None,
+            2,
+            "malformed body",
+        ),
+        (
+            "too deep",
+            deep.into_bytes(),
+            None,
+            2,
+            "more than 32 levels deep",
+        ),
+        (
+            "bad signature",
+            real.as_bytes().to_vec(),
+            None,
+            1,
+            "invalid:",
+        ),
+        (
+            "error envelope",
+            br#"{"code":1001,"msg":"bad sign"}"#.to_vec(),
+            None,
+            1,
+            "invalid:",
+        ),
+        (
+            "unsafe key (e = 1)",
+            real.as_bytes().to_vec(),
+            Some("keys/weak/e1.pub.pem"),
+            2,
+            "unsafe RSA key",
+        ),
+        (
+            "two keys in one file",
+            real.as_bytes().to_vec(),
+            Some("keys/weak/two-blocks.pub.pem"),
+            2,
+            "exactly one PEM block",
+        ),
+    ];
+    let mut report = Report::default();
+    for (i, (what, body, key, want_code, want_text)) in cases.iter().enumerate() {
+        let file = dir.join(format!("{i}.json"));
+        std::fs::write(&file, body).unwrap();
+        let file = path_str(&file);
+        let key_path = key.map(|k| path_str(&vectors_dir().join(k)));
+        let mut args = vec![
+            "ksher",
+            "verify",
+            "--operation",
+            "order_query",
+            "--body",
+            file.as_str(),
+        ];
+        if let Some(k) = &key_path {
+            args.extend(["--public-key", k.as_str()]);
+        }
+        let (code, stdout, stderr) = payspec(&args);
+        // Exit 2: one line on stderr. Exit 1: the verdict `invalid: <reason>` on stdout.
+        let (shown, other) = if *want_code == 2 {
+            (&stderr, &stdout)
+        } else {
+            (&stdout, &stderr)
+        };
+        if code != *want_code
+            || !shown.contains(want_text)
+            || shown.lines().count() != 1
+            || !other.is_empty()
+        {
+            report.0.push(format!(
+                "{what}: exit {code} (want {want_code}), stdout {stdout:?}, stderr {stderr:?}"
+            ));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    report.finish(cases.len());
 }

@@ -426,10 +426,29 @@ fn enum_text(api: &'static Api, name: &str, allow_unknown: bool) -> BoxedStrateg
     }
 }
 
+/// A request time as Ksher and its SDKs send it: `yyyyMMddHHmmss` with an optional alphanumeric
+/// suffix, or epoch milliseconds.
+fn compact_time() -> BoxedStrategy<String> {
+    let calendar = (
+        2000u32..2100,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+        "[0-9A-Z]{0,3}",
+    )
+        .prop_map(|(y, mo, d, h, mi, s, suffix)| {
+            format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}{suffix}")
+        });
+    prop_oneof![4 => calendar, 1 => "1[0-9]{12}"].boxed()
+}
+
 /// A valid value of a scalar field, as text.
 fn valid_text(api: &'static Api, f: &'static Field) -> BoxedStrategy<String> {
     let short = f.max_length.map_or(16, |m| (m as usize).min(16));
     match &f.ty {
+        FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => compact_time(),
         FieldType::String => text(0..=short),
         FieldType::Url => url(),
         FieldType::Date => date(),
@@ -605,6 +624,20 @@ fn members_json(
                                 values[at(field)].0 = true;
                             }
                         }
+                        Rule::NotGreater { field, than, .. } => {
+                            // Keep `field` within `than`: lower it to `than` when it is greater.
+                            let number = |j: &J| match j {
+                                J::Str(t) | J::Num(t) => t.parse::<u64>().ok(),
+                                _ => None,
+                            };
+                            let (a, b) = (at(field), at(than));
+                            if let (Some(x), Some(y)) = (number(&values[a].1), number(&values[b].1))
+                            {
+                                if x > y {
+                                    values[a].1 = values[b].1.clone();
+                                }
+                            }
+                        }
                     }
                 }
                 for (i, f) in fields.iter().enumerate() {
@@ -692,6 +725,22 @@ fn ksher_request(op: &'static Operation) -> BoxedStrategy<KsherRequest> {
 
 fn ksher_requests() -> BoxedStrategy<KsherRequest> {
     Union::new(ksher().operations.iter().map(ksher_request)).boxed()
+}
+
+/// `true` if a `not_greater` rule of `rules` does not hold for `params`.
+fn breaks_not_greater(rules: &[Rule], params: &[(String, String)]) -> bool {
+    let number = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.parse::<u64>().ok())
+    };
+    rules.iter().any(|rule| match rule {
+        Rule::NotGreater { field, than, .. } => {
+            matches!((number(field), number(than)), (Some(a), Some(b)) if a > b)
+        }
+        _ => false,
+    })
 }
 
 fn form_pairs(params: &J) -> Vec<(String, String)> {
@@ -1050,6 +1099,10 @@ fn simple_value(api: &'static Api, f: &Field) -> Option<J> {
 /// A valid value of exactly `len` characters for a string or URL field.
 fn value_of_len(f: &Field, len: usize, seed: u64) -> Option<J> {
     match f.ty {
+        // A request time: a valid one padded with the alphanumeric suffix the SDKs append.
+        FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => {
+            (len >= 14).then(|| J::Str(format!("20240101120000{}", "A".repeat(len - 14))))
+        }
         FieldType::String => Some(J::Str(text_of_len(len, seed))),
         FieldType::Url => {
             let base = "https://x.example/";
@@ -1166,6 +1219,9 @@ fn validation_cases(
             FieldType::Amount | FieldType::MinorUnits { .. } => {
                 invalid.extend(["0".into(), "1x".into()]);
             }
+            FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => {
+                invalid.extend(["not a time".into(), "20241301120000".into()]);
+            }
             FieldType::Currency => invalid.push("usd".into()),
             FieldType::Url => invalid.push("ftp://x.example/".into()),
             FieldType::DateTime => invalid.push("2024-01-01 12:00".into()),
@@ -1247,6 +1303,29 @@ fn validation_cases(
                         Want::Accepted,
                     );
                 }
+            }
+            Rule::NotGreater {
+                field: a, than: b, ..
+            } => {
+                let name = err_path(&node.prefix, a);
+                let (a1, b1) = (a.clone(), b.clone());
+                case(
+                    format!("{name} greater than {b}"),
+                    &move |o: &mut J| {
+                        o.set(&b1, J::Str("100".into()));
+                        o.set(&a1, J::Str("101".into()));
+                    },
+                    Want::Invalid(name.clone()),
+                );
+                let (a2, b2) = (a.clone(), b.clone());
+                case(
+                    format!("{name} equal to {b}"),
+                    &move |o: &mut J| {
+                        o.set(&b2, J::Str("100".into()));
+                        o.set(&a2, J::Str("100".into()));
+                    },
+                    Want::Accepted,
+                );
             }
             Rule::RequiredWhen {
                 field: target,
@@ -1658,12 +1737,15 @@ proptest! {
                     Rule::AtLeastOneOf { fields: group, .. } => {
                         !group.contains(name) || removed.iter().any(|(n, _)| group.contains(n))
                     }
-                    Rule::RequiredWhen { .. } => true,
+                    Rule::RequiredWhen { .. } | Rule::NotGreater { .. } => true,
                 });
                 if !f.required && !sourced && keeps_groups {
                     mutations.push((format!("removed {name}"), removed));
                 }
             }
+            // A changed amount may break a `not_greater` rule; such a request is invalid, not
+            // a different valid one.
+            mutations.retain(|(_, params)| !breaks_not_greater(&op.rules, params));
             for (what, params) in mutations {
                 if ksher_effective(&params).iter().collect::<std::collections::BTreeSet<_>>()
                     == ksher_effective(&req.params).iter().collect()

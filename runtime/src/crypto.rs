@@ -76,6 +76,188 @@ pub enum KeyError {
     /// The key is not an RSA key.
     #[error("key is not an RSA key")]
     NotRsa,
+    /// The text holds no PEM block or more than one (a key file holds exactly one key).
+    #[error("expected exactly one PEM block, found {found}")]
+    PemBlocks {
+        /// Number of `-----BEGIN` lines found.
+        found: usize,
+    },
+    /// The key text is longer than [`MAX_PEM_BYTES`]; it was not parsed.
+    #[error("key text is {size} bytes, more than the {limit}-byte limit")]
+    TooLarge {
+        /// Size of the text.
+        size: usize,
+        /// [`MAX_PEM_BYTES`].
+        limit: usize,
+    },
+    /// The RSA parameters are unsafe or unusable; both backends refuse the same keys.
+    #[error("unsafe RSA key: {0}")]
+    Weak(WeakKey),
+}
+
+/// Why an RSA key was refused on load (the same rules in every backend).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WeakKey {
+    /// The modulus is outside [`MIN_MODULUS_BITS`]..=[`MAX_MODULUS_BITS`].
+    #[error("modulus of {bits} bits (accepted: {MIN_MODULUS_BITS} to {MAX_MODULUS_BITS})")]
+    ModulusSize {
+        /// Significant bits of the modulus.
+        bits: usize,
+    },
+    /// The modulus is even (an RSA modulus is a product of two odd primes).
+    #[error("even modulus")]
+    EvenModulus,
+    /// The public exponent is below 3, even, or above [`MAX_PUBLIC_EXPONENT`]. With `e = 1`
+    /// any padded digest "verifies" as its own signature.
+    #[error("public exponent must be odd, at least 3 and at most 2^33 - 1")]
+    Exponent,
+}
+
+/// Smallest RSA modulus accepted, in bits (Ksher's own gateway key is 512 bits).
+pub const MIN_MODULUS_BITS: usize = 512;
+/// Largest RSA modulus accepted, in bits.
+pub const MAX_MODULUS_BITS: usize = 4096;
+/// Largest public exponent accepted (the RustCrypto `rsa` crate's bound).
+pub const MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
+/// Largest key text accepted (a 4096-bit private key PEM is about 3.3 KB).
+pub const MAX_PEM_BYTES: usize = 16 * 1024;
+
+/// Cheap checks on the text, before any backend parses it: size and exactly one PEM block.
+fn check_pem_text(pem: &str) -> Result<(), KeyError> {
+    if pem.len() > MAX_PEM_BYTES {
+        return Err(KeyError::TooLarge {
+            size: pem.len(),
+            limit: MAX_PEM_BYTES,
+        });
+    }
+    let found = pem.matches("-----BEGIN").count();
+    if found != 1 {
+        return Err(KeyError::PemBlocks { found });
+    }
+    Ok(())
+}
+
+/// One DER element: (tag, contents, what follows it).
+fn der_element(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = buf.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return None;
+        }
+        let (bytes, rest) = rest.split_at(count);
+        (
+            bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+            rest,
+        )
+    };
+    if rest.len() < len {
+        return None;
+    }
+    let (contents, rest) = rest.split_at(len);
+    Some((tag, contents, rest))
+}
+
+/// The contents of the element with `tag` at the start of `buf`, and what follows it.
+fn der_expect(buf: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (t, contents, rest) = der_element(buf)?;
+    (t == tag).then_some((contents, rest))
+}
+
+const DER_INTEGER: u8 = 0x02;
+const DER_BIT_STRING: u8 = 0x03;
+const DER_OCTET_STRING: u8 = 0x04;
+const DER_SEQUENCE: u8 = 0x30;
+
+/// `(n, e)` from an `RSAPublicKey` (`skip` = 0) or `RSAPrivateKey` (`skip` = 1: the version).
+fn der_rsa_numbers(buf: &[u8], skip: usize) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (mut items, _) = der_expect(buf, DER_SEQUENCE)?;
+    for _ in 0..skip {
+        items = der_expect(items, DER_INTEGER)?.1;
+    }
+    let (n, rest) = der_expect(items, DER_INTEGER)?;
+    let (e, _) = der_expect(rest, DER_INTEGER)?;
+    Some((n.to_vec(), e.to_vec()))
+}
+
+/// The modulus and public exponent inside a PEM RSA key (SPKI, PKCS#1 public or private,
+/// PKCS#8 private), read with a minimal DER walker, so that both backends judge the same numbers
+/// by the same rules before either parses the key. `None` when the text is not one of these
+/// forms; the backend then says why it cannot load it.
+fn pem_rsa_numbers(pem: &str) -> Option<(Vec<u8>, Vec<u8>)> {
+    use base64::Engine as _;
+    let start = pem.find("-----BEGIN ")? + "-----BEGIN ".len();
+    let label_end = start + pem.get(start..)?.find("-----")?;
+    let label = pem.get(start..label_end)?;
+    let body_start = label_end + "-----".len();
+    let body_end = body_start + pem.get(body_start..)?.find("-----END ")?;
+    let body: String = pem.get(body_start..body_end)?.split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body.as_bytes())
+        .ok()?;
+    match label {
+        "RSA PUBLIC KEY" => der_rsa_numbers(&der, 0),
+        "RSA PRIVATE KEY" => der_rsa_numbers(&der, 1),
+        "PUBLIC KEY" => {
+            let (spki, _) = der_expect(&der, DER_SEQUENCE)?;
+            let (_, key) = der_expect(spki, DER_SEQUENCE)?;
+            let (bits, _) = der_expect(key, DER_BIT_STRING)?;
+            let (&unused, key) = bits.split_first()?;
+            (unused == 0).then_some(())?;
+            der_rsa_numbers(key, 0)
+        }
+        "PRIVATE KEY" => {
+            let (info, _) = der_expect(&der, DER_SEQUENCE)?;
+            let (_, rest) = der_expect(info, DER_INTEGER)?;
+            let (_, rest) = der_expect(rest, DER_SEQUENCE)?;
+            let (key, _) = der_expect(rest, DER_OCTET_STRING)?;
+            der_rsa_numbers(key, 1)
+        }
+        _ => None,
+    }
+}
+
+/// The checks on the text that run before any backend parses it: size, exactly one PEM block,
+/// and the RSA numbers, where the structure can be read.
+fn check_key_text(pem: &str) -> Result<(), KeyError> {
+    check_pem_text(pem)?;
+    if let Some((n, e)) = pem_rsa_numbers(pem) {
+        check_public_params(&n, &e).map_err(KeyError::Weak)?;
+    }
+    Ok(())
+}
+
+/// The rules every loaded key must meet, on its big-endian modulus and public exponent.
+pub(crate) fn check_public_params(n: &[u8], e: &[u8]) -> Result<(), WeakKey> {
+    fn significant(bytes: &[u8]) -> &[u8] {
+        let zeros = bytes.iter().take_while(|b| **b == 0).count();
+        bytes.get(zeros..).unwrap_or_default()
+    }
+    let n = significant(n);
+    let bits = match n.first() {
+        Some(first) => (n.len() - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    };
+    if !(MIN_MODULUS_BITS..=MAX_MODULUS_BITS).contains(&bits) {
+        return Err(WeakKey::ModulusSize { bits });
+    }
+    if n.last().is_some_and(|b| b % 2 == 0) {
+        return Err(WeakKey::EvenModulus);
+    }
+    let e = significant(e);
+    if e.len() > 8 {
+        return Err(WeakKey::Exponent);
+    }
+    let value = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+    if value < 3 || value % 2 == 0 || value > MAX_PUBLIC_EXPONENT {
+        return Err(WeakKey::Exponent);
+    }
+    Ok(())
 }
 
 /// Why a signature could not be produced.
@@ -165,12 +347,15 @@ impl PrivateKey {
 
     /// Loads a PKCS#1 or PKCS#8 PEM private key with the given backend.
     pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
+        check_key_text(pem)?;
         match backend {
             #[cfg(feature = "openssl")]
             Backend::OpenSsl => {
                 let pkey = openssl::pkey::PKey::private_key_from_pem(pem.as_bytes())
                     .map_err(|e| pem_error("private", PRIVATE_LABELS, first_openssl_reason(&e)))?;
                 let rsa = pkey.rsa().map_err(|_| KeyError::NotRsa)?;
+                check_public_params(&rsa.n().to_vec(), &rsa.e().to_vec())
+                    .map_err(KeyError::Weak)?;
                 let modulus_bytes = rsa.size() as usize;
                 Ok(PrivateKey {
                     inner: PrivateInner::OpenSsl(pkey),
@@ -188,6 +373,11 @@ impl PrivateKey {
                     rsa::RsaPrivateKey::from_pkcs8_pem(pem)
                         .map_err(|e| pem_error("private", PRIVATE_LABELS, e))?
                 };
+                {
+                    use rsa::traits::PublicKeyParts;
+                    check_public_params(&key.n().to_bytes_be(), &key.e().to_bytes_be())
+                        .map_err(KeyError::Weak)?;
+                }
                 Ok(PrivateKey::from_rustcrypto(key))
             }
         }
@@ -330,6 +520,7 @@ impl PublicKey {
 
     /// Loads a public key PEM with the given backend.
     pub fn from_pem_with(backend: Backend, pem: &str) -> Result<Self, KeyError> {
+        check_key_text(pem)?;
         let pkcs1 = pem.contains("BEGIN RSA PUBLIC KEY");
         match backend {
             #[cfg(feature = "openssl")]
@@ -345,7 +536,10 @@ impl PublicKey {
                     openssl::pkey::PKey::public_key_from_pem(pem.as_bytes())
                         .map_err(|e| pem_error("public", PUBLIC_LABELS, first_openssl_reason(&e)))?
                 };
-                let modulus_bytes = pkey.rsa().map_err(|_| KeyError::NotRsa)?.size() as usize;
+                let rsa = pkey.rsa().map_err(|_| KeyError::NotRsa)?;
+                check_public_params(&rsa.n().to_vec(), &rsa.e().to_vec())
+                    .map_err(KeyError::Weak)?;
+                let modulus_bytes = rsa.size() as usize;
                 Ok(PublicKey {
                     inner: PublicInner::OpenSsl(pkey),
                     modulus_bytes,
@@ -363,6 +557,8 @@ impl PublicKey {
                     rsa::RsaPublicKey::from_public_key_pem(pem)
                         .map_err(|e| pem_error("public", PUBLIC_LABELS, e))?
                 };
+                check_public_params(&key.n().to_bytes_be(), &key.e().to_bytes_be())
+                    .map_err(KeyError::Weak)?;
                 let modulus_bytes = key.size();
                 Ok(PublicKey {
                     inner: PublicInner::RustCrypto(Box::new(RcPublic::new(key))),

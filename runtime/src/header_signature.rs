@@ -162,6 +162,20 @@ pub enum HeaderError {
         /// Byte offset of the offending `%` within the signature value.
         position: usize,
     },
+    /// The header value is longer than [`MAX_SIGNATURE_HEADER_BYTES`]; it was not parsed.
+    #[error("signature header is {size} bytes, more than the {limit}-byte limit")]
+    TooLong {
+        /// Length of the value.
+        size: usize,
+        /// [`MAX_SIGNATURE_HEADER_BYTES`].
+        limit: usize,
+    },
+    /// The header value has more than [`MAX_SIGNATURE_HEADER_ITEMS`] comma-separated items.
+    #[error("signature header has more than {limit} items")]
+    TooManyItems {
+        /// [`MAX_SIGNATURE_HEADER_ITEMS`].
+        limit: usize,
+    },
     /// The percent-decoded signature value is not strict standard base64 with padding.
     #[error("signature value is not strict standard base64 with padding: {reason}")]
     BadBase64 {
@@ -169,6 +183,14 @@ pub enum HeaderError {
         reason: String,
     },
 }
+
+/// Longest `Signature` header value parsed (8 KiB). A 4096-bit signature, base64 and fully
+/// percent-encoded, with the other items, stays under 2.2 KB; longer values are refused unparsed.
+pub const MAX_SIGNATURE_HEADER_BYTES: usize = 8 * 1024;
+
+/// Most comma-separated items parsed in a `Signature` header value. The gateway sends three
+/// (`algorithm`, `keyVersion`, `signature`); unknown items are ignored, up to this count.
+pub const MAX_SIGNATURE_HEADER_ITEMS: usize = 16;
 
 /// A parsed `Signature` header value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,7 +215,19 @@ pub struct SignatureHeader {
 /// rejects; `+` stays `+`, so raw base64 decodes to itself) and then base64-decoded strictly
 /// (standard alphabet, `=` padding, length a multiple of 4, no whitespace).
 pub fn parse_signature_header(value: &str) -> Result<SignatureHeader, HeaderError> {
-    let mut seen: Vec<String> = Vec::new();
+    // Bounded before any work: the length, then the item count (one pass over the bytes).
+    if value.len() > MAX_SIGNATURE_HEADER_BYTES {
+        return Err(HeaderError::TooLong {
+            size: value.len(),
+            limit: MAX_SIGNATURE_HEADER_BYTES,
+        });
+    }
+    if value.bytes().filter(|b| *b == b',').count() >= MAX_SIGNATURE_HEADER_ITEMS {
+        return Err(HeaderError::TooManyItems {
+            limit: MAX_SIGNATURE_HEADER_ITEMS,
+        });
+    }
+    let mut seen: Vec<String> = Vec::with_capacity(MAX_SIGNATURE_HEADER_ITEMS);
     let mut algorithm = None;
     let mut key_version = None;
     let mut signature = None;
@@ -949,6 +983,43 @@ mod tests {
                 parse_signature_header(bad)
             );
         }
+    }
+
+    /// Issue 9, defect 5: an 80,000-item header (629 KB) took 8.2 s to parse (a quadratic
+    /// duplicate check). Length and item count are now bounded before parsing.
+    #[test]
+    fn huge_headers_are_refused_before_parsing() {
+        let items: Vec<String> = (0..80_000).map(|i| format!("x{i}=1")).collect();
+        let attack = format!("{},signature=q%2B%2Fw", items.join(","));
+        assert_eq!(
+            parse_signature_header(&attack),
+            Err(HeaderError::TooLong {
+                size: attack.len(),
+                limit: MAX_SIGNATURE_HEADER_BYTES
+            })
+        );
+        // Many short items within the length limit.
+        let many = format!(
+            "{}signature=q%2B%2Fw",
+            "a=1,".repeat(MAX_SIGNATURE_HEADER_ITEMS)
+        );
+        assert_eq!(
+            parse_signature_header(&many),
+            Err(HeaderError::TooManyItems {
+                limit: MAX_SIGNATURE_HEADER_ITEMS
+            })
+        );
+        // Up to the limits, unknown items are still ignored.
+        let at_limit: String = (0..MAX_SIGNATURE_HEADER_ITEMS - 3)
+            .map(|i| format!("u{i}=1,"))
+            .collect::<String>()
+            + "algorithm=RSA256,keyVersion=1,signature=q%2B%2Fw";
+        check_header(&at_limit, Ok(header(&SIG_BYTES)));
+        let four_k = format!(
+            "algorithm=RSA256,keyVersion=1,signature={}",
+            "%2B".repeat(684)
+        );
+        assert!(four_k.len() < MAX_SIGNATURE_HEADER_BYTES);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -157,6 +157,83 @@ pub enum DataVerifyError {
     /// The signature does not verify with the gateway key.
     #[error("signature does not verify with the gateway public key")]
     BadSignature,
+    /// The body is larger than [`MAX_DOCUMENT_BYTES`]; it was not parsed.
+    #[error("body is {size} bytes, more than the {limit}-byte limit")]
+    TooLarge {
+        /// Size of the body.
+        size: usize,
+        /// [`MAX_DOCUMENT_BYTES`].
+        limit: usize,
+    },
+    /// JSON arrays and objects nest deeper than [`MAX_NESTING_DEPTH`]; the body was not parsed.
+    #[error("body nests arrays and objects more than {limit} levels deep")]
+    TooDeep {
+        /// [`MAX_NESTING_DEPTH`].
+        limit: usize,
+    },
+}
+
+impl DataVerifyError {
+    /// `true` when the body could not be read as a gateway document at all (not JSON, too
+    /// large, too deep): malformed input, as opposed to a document that does not verify.
+    pub fn is_malformed(&self) -> bool {
+        matches!(
+            self,
+            DataVerifyError::Malformed(_)
+                | DataVerifyError::TooLarge { .. }
+                | DataVerifyError::TooDeep { .. }
+        )
+    }
+}
+
+/// Largest response or notification body accepted for verification (2 MiB). Real Ksher answers
+/// are a few kilobytes; a larger body is refused before it is parsed.
+pub const MAX_DOCUMENT_BYTES: usize = 2 * 1024 * 1024;
+
+/// Deepest nesting of JSON arrays and objects accepted in a response or notification, the
+/// envelope itself counting as level 1 (`data` is level 2). Real Ksher answers nest at most 4
+/// levels (`refund_query`'s list of refunds); a deeper body is refused before it is parsed, so
+/// neither parsing nor rendering can exhaust the stack.
+pub const MAX_NESTING_DEPTH: usize = 32;
+
+/// The cheap checks that run before any parsing: size, then nesting depth (one linear pass over
+/// the bytes that tracks strings and escapes, no allocation).
+pub fn check_document_bounds(body: &[u8]) -> Result<(), DataVerifyError> {
+    if body.len() > MAX_DOCUMENT_BYTES {
+        return Err(DataVerifyError::TooLarge {
+            size: body.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in body {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING_DEPTH {
+                    return Err(DataVerifyError::TooDeep {
+                        limit: MAX_NESTING_DEPTH,
+                    });
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A gateway document whose `data` signature verified.
@@ -194,6 +271,7 @@ pub fn data_string_to_verify(
 }
 
 fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, DataVerifyError> {
+    check_document_bounds(body)?;
     let text = std::str::from_utf8(body)
         .map_err(|e| DataVerifyError::Malformed(format!("not UTF-8: {e}")))?;
     let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r']);
@@ -252,9 +330,14 @@ fn check_document<'a>(
     if !data.get().starts_with('{') {
         return Err(DataVerifyError::MissingData);
     }
+    // Cheap before expensive: the signature's shape (and length, by the key) before `data` is
+    // parsed and rendered.
+    let signature = decode_sign(envelope.sign)?;
+    if signature.len() != key.modulus_bytes() {
+        return Err(DataVerifyError::BadSignature);
+    }
     let members = parse_object(data)?;
     let string_to_verify = canonical_members(&members, signed_fields, data.get().len())?;
-    let signature = decode_sign(envelope.sign)?;
     if !key.verify(digest, string_to_verify.as_bytes(), &signature) {
         return Err(DataVerifyError::BadSignature);
     }
@@ -352,42 +435,199 @@ fn render_top_value(value: &RawValue, out: &mut String) -> Result<(), DataVerify
 }
 
 fn render_nested(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
-    let text = value.get();
-    match text.as_bytes().first() {
-        Some(b'{') => {
-            out.push('{');
-            for (i, (name, member)) in parse_object(value)?.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_string(name, out);
-                out.push(':');
-                render_nested(member, out)?;
-            }
-            out.push('}');
-        }
-        Some(b'[') => {
-            let ArrayItems(items) = serde_json::from_str(text)
-                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                render_nested(item, out)?;
-            }
-            out.push(']');
-        }
-        // Without escapes the text is already minimal JSON (control characters cannot occur raw).
-        Some(b'"') if !text.contains('\\') => out.push_str(text),
-        Some(b'"') => {
-            let s: Cow<'_, str> = serde_json::from_str(text)
-                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
-            write_json_string(&s, out);
-        }
-        _ => out.push_str(text),
+    let mut renderer = NestedRenderer {
+        text: value.get().as_bytes(),
+        source: value.get(),
+        pos: 0,
+    };
+    // `data` is level 2 of the document; its members' values start at level 3.
+    renderer.value(out, 3)
+}
+
+/// Renders one nested JSON value (already validated by serde_json) as compact JSON with object
+/// members sorted by name, in one pass over its text: no value is parsed twice, and the nesting
+/// depth is bounded by [`MAX_NESTING_DEPTH`] (also checked before parsing).
+struct NestedRenderer<'a> {
+    text: &'a [u8],
+    source: &'a str,
+    pos: usize,
+}
+
+impl<'a> NestedRenderer<'a> {
+    fn malformed(&self) -> DataVerifyError {
+        DataVerifyError::Malformed(format!("invalid nested JSON at byte {}", self.pos))
     }
-    Ok(())
+
+    fn skip_ws(&mut self) {
+        while matches!(self.text.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Result<(), DataVerifyError> {
+        self.skip_ws();
+        if self.text.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.malformed())
+        }
+    }
+
+    /// The next string token (quotes included) as it appears in the text.
+    fn string_token(&mut self) -> Result<&'a str, DataVerifyError> {
+        self.skip_ws();
+        let start = self.pos;
+        if self.text.get(start) != Some(&b'"') {
+            return Err(self.malformed());
+        }
+        let mut i = start + 1;
+        loop {
+            match self.text.get(i) {
+                Some(b'\\') => i += 2,
+                Some(b'"') => break,
+                Some(_) => i += 1,
+                None => return Err(self.malformed()),
+            }
+        }
+        self.pos = i + 1;
+        self.source.get(start..=i).ok_or_else(|| self.malformed())
+    }
+
+    /// A string token's value (borrowed when it has no escapes).
+    fn decode(&self, token: &'a str) -> Result<Cow<'a, str>, DataVerifyError> {
+        match token.get(1..token.len().saturating_sub(1)) {
+            Some(inner) if !token.contains('\\') => Ok(Cow::Borrowed(inner)),
+            _ => serde_json::from_str(token).map_err(|e| DataVerifyError::Malformed(e.to_string())),
+        }
+    }
+
+    fn write_string(&self, token: &'a str, out: &mut String) -> Result<(), DataVerifyError> {
+        if token.contains('\\') {
+            write_json_string(&self.decode(token)?, out);
+        } else {
+            // Without escapes the text is already minimal JSON (control characters cannot
+            // occur raw in valid JSON).
+            out.push_str(token);
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, out: &mut String, depth: usize) -> Result<(), DataVerifyError> {
+        self.skip_ws();
+        match self.text.get(self.pos) {
+            Some(b'{') | Some(b'[') if depth > MAX_NESTING_DEPTH => Err(DataVerifyError::TooDeep {
+                limit: MAX_NESTING_DEPTH,
+            }),
+            Some(b'{') => self.object(out, depth),
+            Some(b'[') => {
+                self.pos += 1;
+                out.push('[');
+                self.skip_ws();
+                if self.text.get(self.pos) == Some(&b']') {
+                    self.pos += 1;
+                } else {
+                    loop {
+                        self.value(out, depth + 1)?;
+                        self.skip_ws();
+                        match self.text.get(self.pos) {
+                            Some(b',') => {
+                                self.pos += 1;
+                                out.push(',');
+                            }
+                            Some(b']') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(self.malformed()),
+                        }
+                    }
+                }
+                out.push(']');
+                Ok(())
+            }
+            Some(b'"') => {
+                let token = self.string_token()?;
+                self.write_string(token, out)
+            }
+            Some(_) => {
+                // Numbers keep their exact token text; true/false/null are literals.
+                let start = self.pos;
+                while self.text.get(self.pos).is_some_and(|b| {
+                    !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                }) {
+                    self.pos += 1;
+                }
+                let token = self
+                    .source
+                    .get(start..self.pos)
+                    .ok_or_else(|| self.malformed())?;
+                out.push_str(token);
+                Ok(())
+            }
+            None => Err(self.malformed()),
+        }
+    }
+
+    /// Renders the members in the order received, then, only if that order is not sorted,
+    /// reorders this object's rendered text once.
+    fn object(&mut self, out: &mut String, depth: usize) -> Result<(), DataVerifyError> {
+        self.pos += 1;
+        out.push('{');
+        let body_start = out.len();
+        // (name, start, end) of each rendered `"name":value` within `out`.
+        let mut members: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
+        self.skip_ws();
+        if self.text.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+        } else {
+            loop {
+                if !members.is_empty() {
+                    out.push(',');
+                }
+                let token = self.string_token()?;
+                let name = self.decode(token)?;
+                let start = out.len();
+                self.write_string(token, out)?;
+                self.eat(b':')?;
+                out.push(':');
+                self.value(out, depth + 1)?;
+                members.push((name, start, out.len()));
+                self.skip_ws();
+                match self.text.get(self.pos) {
+                    Some(b',') => self.pos += 1,
+                    Some(b'}') => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(self.malformed()),
+                }
+            }
+        }
+        let sorted = members
+            .windows(2)
+            .all(|w| w[0].0.as_bytes() < w[1].0.as_bytes());
+        if !sorted {
+            let mut order: Vec<usize> = (0..members.len()).collect();
+            order.sort_unstable_by(|&a, &b| members[a].0.as_bytes().cmp(members[b].0.as_bytes()));
+            if order.windows(2).any(|w| members[w[0]].0 == members[w[1]].0) {
+                return Err(DataVerifyError::Malformed("duplicate member name".into()));
+            }
+            let rendered = out.split_off(body_start);
+            for (i, &index) in order.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let (_, start, end) = &members[index];
+                let piece = rendered
+                    .get(start - body_start..end - body_start)
+                    .ok_or_else(|| self.malformed())?;
+                out.push_str(piece);
+            }
+        }
+        out.push('}');
+        Ok(())
+    }
 }
 
 /// Minimal JSON string escaping: `"`, `\` and U+0000–U+001F only (`\b \f \n \r \t`, otherwise
@@ -419,28 +659,6 @@ impl<'de> Deserialize<'de> for ObjectMembers<'de> {
             }
         }
         deserializer.deserialize_map(V)
-    }
-}
-
-struct ArrayItems<'a>(Vec<&'a RawValue>);
-
-impl<'de> Deserialize<'de> for ArrayItems<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ArrayItems<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    items.push(item);
-                }
-                Ok(ArrayItems(items))
-            }
-        }
-        deserializer.deserialize_seq(V)
     }
 }
 
@@ -494,6 +712,159 @@ mod tests {
         );
         check(
             r#"{"code":0,"data":{"a":"1","a":"2"}}"#,
+            None,
+            Err(DataVerifyError::Malformed("duplicate member name".into())),
+        );
+    }
+
+    /// A body whose `data` nests `levels` arrays around one number.
+    fn nested_body(levels: usize, sign: &str) -> String {
+        format!(
+            r#"{{"code":0,"data":{{"x":{}1{}}},"sign":"{sign}"}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    }
+
+    /// The attack of issue 9: deeply nested `data` (unsigned) used to overflow the stack in the
+    /// recursive renderer before `sign` was looked at. It is now refused by a linear pre-scan,
+    /// run here on a thread with a small stack to prove nothing recurses per level.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        let outcome = std::thread::Builder::new()
+            .stack_size(128 * 1024)
+            .spawn(|| {
+                let key = PublicKey::from_pem(include_str!(
+                    "../../conformance/vectors/keys/ksher-gateway-mock-1024.pub.pem"
+                ))
+                .expect("key");
+                let mut results = Vec::new();
+                for levels in [40, 5_000, 45_000, 200_000] {
+                    for sign in ["", "00"] {
+                        let body = nested_body(levels, sign);
+                        results.push(
+                            verify_data_signature(
+                                body.as_bytes(),
+                                &key,
+                                DigestAlgorithm::Md5,
+                                None,
+                            )
+                            .map(|_| ()),
+                        );
+                        results.push(data_string_to_verify(body.as_bytes(), None).map(|_| ()));
+                    }
+                }
+                results
+            })
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        for result in outcome {
+            assert_eq!(
+                result,
+                Err(DataVerifyError::TooDeep {
+                    limit: MAX_NESTING_DEPTH
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_renders() {
+        // The envelope is level 1, `data` level 2: `levels` arrays inside reach 2 + levels.
+        let ok = nested_body(MAX_NESTING_DEPTH - 2, "00");
+        let expected = format!(
+            "x={}1{}",
+            "[".repeat(MAX_NESTING_DEPTH - 2),
+            "]".repeat(MAX_NESTING_DEPTH - 2)
+        );
+        assert_eq!(
+            data_string_to_verify(ok.as_bytes(), None).as_deref(),
+            Ok(expected.as_str())
+        );
+        let too_deep = nested_body(MAX_NESTING_DEPTH - 1, "00");
+        assert_eq!(
+            data_string_to_verify(too_deep.as_bytes(), None),
+            Err(DataVerifyError::TooDeep {
+                limit: MAX_NESTING_DEPTH
+            })
+        );
+        // Brackets inside strings (escaped quotes included) do not count.
+        let strings = format!(
+            r#"{{"code":0,"data":{{"s":"{}\"{}"}}}}"#,
+            "[".repeat(100),
+            "{".repeat(100)
+        );
+        assert!(data_string_to_verify(strings.as_bytes(), None).is_ok());
+    }
+
+    #[test]
+    fn oversized_bodies_are_refused_unparsed() {
+        let body = format!(
+            r#"{{"code":0,"data":{{"a":"{}"}}}}"#,
+            "x".repeat(MAX_DOCUMENT_BYTES)
+        );
+        assert_eq!(
+            data_string_to_verify(body.as_bytes(), None),
+            Err(DataVerifyError::TooLarge {
+                size: body.len(),
+                limit: MAX_DOCUMENT_BYTES
+            })
+        );
+    }
+
+    /// Cheap before expensive: an absent or malformed `sign` is reported without rendering
+    /// `data`, and a signature of the wrong length never reaches RSA.
+    #[test]
+    fn sign_is_checked_before_data_is_rendered() {
+        let key = PublicKey::from_pem(include_str!(
+            "../../conformance/vectors/keys/ksher-gateway-mock-1024.pub.pem"
+        ))
+        .expect("key");
+        let check = |body: &str, expected: DataVerifyError| {
+            assert_eq!(
+                verify_data_signature(body.as_bytes(), &key, DigestAlgorithm::Md5, None)
+                    .map(|_| ())
+                    .unwrap_err(),
+                expected,
+                "{body}"
+            );
+        };
+        // `data` with a duplicate member would be Malformed if it were rendered.
+        let data = r#"{"a":{"b":1,"b":2}}"#;
+        check(
+            &format!(r#"{{"code":0,"data":{data}}}"#),
+            DataVerifyError::MalformedSign,
+        );
+        check(
+            &format!(r#"{{"code":0,"data":{data},"sign":"zz"}}"#),
+            DataVerifyError::MalformedSign,
+        );
+        check(
+            &format!(r#"{{"code":0,"data":{data},"sign":"00ff"}}"#),
+            DataVerifyError::BadSignature,
+        );
+        let full = "00".repeat(key.modulus_bytes());
+        check(
+            &format!(r#"{{"code":0,"data":{data},"sign":"{full}"}}"#),
+            DataVerifyError::Malformed("duplicate member name".into()),
+        );
+    }
+
+    #[test]
+    fn nested_rendering_sorts_each_object_once() {
+        check(
+            r#"{"code":0,"data":{"o":{"b":{"z":1,"y":[{"k":2,"j":"\u0041"}]},"a":[ 1 , 2.50 ,"x"]}}}"#,
+            None,
+            Ok(r#"o={"a":[1,2.50,"x"],"b":{"y":[{"j":"A","k":2}],"z":1}}"#),
+        );
+        check(
+            r#"{"code":0,"data":{"o":{"b":1,"a":{},"c":[]}}}"#,
+            None,
+            Ok(r#"o={"a":{},"b":1,"c":[]}"#),
+        );
+        check(
+            r#"{"code":0,"data":{"o":[{"k":1,"k":2}]}}"#,
             None,
             Err(DataVerifyError::Malformed("duplicate member name".into())),
         );

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use payspec_conformance::{alipayplus, ksher};
+use payspec_runtime::sorted_params::ResponseError;
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
 
 #[derive(Parser)]
@@ -258,13 +259,15 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
             key,
         } => {
             let text = read_text(&params, "params file")?;
-            let params: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
-                .map_err(|e| {
-                    Failure(
-                        2,
-                        format!("params file {} is not a JSON object: {e}", params.display()),
-                    )
-                })?;
+            let params = payspec_conformance::strict_json::object(&text).map_err(|e| {
+                Failure(
+                    2,
+                    format!(
+                        "params file {} is not a valid JSON object: {e}",
+                        params.display()
+                    ),
+                )
+            })?;
             let key = private_key(&key, backend)?;
             let signed = ksher::sign_params(&operation, &params, &key)
                 .map_err(|e| Failure(2, e.to_string()))?;
@@ -297,6 +300,11 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
                 Ok(_) => {
                     println!("valid");
                     Ok(())
+                }
+                // Not a gateway document at all (not JSON, not UTF-8, truncated, too large or
+                // too deep): malformed input, exit 2. A well-formed body that does not verify: 1.
+                Err(ResponseError::Verify(e)) if e.is_malformed() => {
+                    Err(Failure(2, format!("malformed body: {e}")))
                 }
                 Err(e) => Err(Failure(1, format!("invalid: {e}"))),
             }
@@ -336,6 +344,16 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
                 }
                 (None, Some(operation), Some(params)) => {
                     let text = read_text(&params, "params file")?;
+                    // A duplicate member would be signed as serde_json's last value: refuse it.
+                    payspec_conformance::strict_json::object(&text).map_err(|e| {
+                        Failure(
+                            2,
+                            format!(
+                                "params file {} is not a valid JSON object: {e}",
+                                params.display()
+                            ),
+                        )
+                    })?;
                     let signed = alipayplus::sign_typed(
                         &operation,
                         &text,
