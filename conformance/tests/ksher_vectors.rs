@@ -456,3 +456,44 @@ fn cli_verify_exit_codes_separate_malformed_input_from_bad_signatures() {
     let _ = std::fs::remove_dir_all(&dir);
     report.finish(cases.len());
 }
+
+/// Rule K4: every re-split answer is validly signed (raw verification accepts it: the attack is
+/// real) and the typed verifier refuses it for the right reason; the controls are accepted.
+#[test]
+fn canonical_resplit_vectors() {
+    use payspec_runtime::sorted_params::ResponseError;
+    let file: VectorFile<KsherVerificationCase> = load("ksher/canonical-resplit.json");
+    assert!(file.cases.len() >= 5, "vector file shrank");
+    let mut report = Report::default();
+    let mut total = 0;
+    for backend in Backend::ALL {
+        for case in &file.cases {
+            total += 1;
+            let label = format!("{} [{}]", case.id, backend.name());
+            let key = PublicKey::from_pem_with(*backend, &key_text(&case.public_key))
+                .unwrap_or_else(|e| panic!("{}: {e}", case.public_key));
+            if let Err(e) = verify_body(&case.operation, case.body.as_bytes(), &key) {
+                report
+                    .0
+                    .push(format!("{label}: signature must verify, got {e}"));
+            }
+            let typed = payspec_ksher::Verifier::new(key.clone())
+                .verify_any(&case.operation, case.body.as_bytes());
+            let resplit = case.flags.iter().any(|f| f == "CanonicalResplit");
+            match (case.expect, resplit, &typed) {
+                (Expect::Accept, false, Ok(_)) => {}
+                (Expect::Reject, true, Err(ResponseError::AmbiguousSplit { hidden, .. }))
+                    if case.id.contains(hidden.as_str()) => {}
+                _ => report.0.push(format!(
+                    "{label}: expected {:?} (re-split: {resplit}), typed {:?}",
+                    case.expect,
+                    typed
+                        .as_ref()
+                        .map(|_| "accepted")
+                        .map_err(ToString::to_string)
+                )),
+            }
+        }
+    }
+    report.finish(total);
+}

@@ -24,7 +24,7 @@ use payspec_ksher::{AnyRequest, Host, Operation};
 use payspec_runtime::sorted_params::{
     sign_data_document, verify_request_params, RequestVerifyError,
 };
-use payspec_runtime::NonceSource;
+use payspec_runtime::{NonceSource, PublicKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -209,6 +209,46 @@ fn signed_document(
     .map_err(|e| e.to_string())
 }
 
+/// A received Ksher form request whose signature verified, typed.
+pub struct FormRequest {
+    /// Every parameter as received (decoded), `sign` included.
+    pub params: Vec<(String, String)>,
+    /// The typed request of the operation.
+    pub typed: AnyRequest,
+    /// The common parameters it carried.
+    pub common: payspec_ksher::CommonOverrides,
+}
+
+/// The mock's form-body parser: decodes `body` (`application/x-www-form-urlencoded`), checks the
+/// signature with the merchant's key (duplicates refused) and types the parameters of operation
+/// `name`. On failure: the Ksher error code and message the mock answers with.
+pub fn read_form_request(
+    name: &str,
+    body: &[u8],
+    merchant_key: &PublicKey,
+) -> Result<FormRequest, (i64, String)> {
+    let params: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    if let Err(e) = verify_request_params(&params, SIGN_PARAM, merchant_key, payspec_ksher::DIGEST)
+    {
+        let code = match e {
+            RequestVerifyError::Duplicate(_) => CODE_PARAMS,
+            _ => CODE_SIGN,
+        };
+        return Err((code, e.to_string()));
+    }
+    let unsigned = params
+        .iter()
+        .filter(|(n, _)| n != SIGN_PARAM)
+        .map(|(n, v)| (n.as_str(), v.as_str()));
+    let (typed, common) =
+        AnyRequest::from_params(name, unsigned).map_err(|e| (CODE_PARAMS, e.to_string()))?;
+    Ok(FormRequest {
+        params,
+        typed,
+        common,
+    })
+}
+
 pub(crate) fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     let Some(&(name, _, host)) = ROUTES.iter().find(|(_, path, _)| *path == request.path) else {
         return Outgoing::text(404, "no Ksher operation at this path");
@@ -218,27 +258,13 @@ pub(crate) fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
             .with_header("Allow", "POST".into());
     }
     let now = gateway.now();
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(&request.body).into_owned().collect();
-    if let Err(e) = verify_request_params(
-        &params,
-        SIGN_PARAM,
-        &gateway.merchant_key,
-        payspec_ksher::DIGEST,
-    ) {
-        let code = match e {
-            RequestVerifyError::Duplicate(_) => CODE_PARAMS,
-            _ => CODE_SIGN,
-        };
-        return error_envelope(host, code, &e.to_string(), now);
-    }
-    let unsigned = params
-        .iter()
-        .filter(|(n, _)| n != SIGN_PARAM)
-        .map(|(n, v)| (n.as_str(), v.as_str()));
-    let (typed, common) = match AnyRequest::from_params(name, unsigned) {
-        Ok(parsed) => parsed,
-        Err(e) => return error_envelope(host, CODE_PARAMS, &e.to_string(), now),
+    let FormRequest {
+        params,
+        typed,
+        common,
+    } = match read_form_request(name, &request.body, &gateway.merchant_key) {
+        Ok(form) => form,
+        Err((code, message)) => return error_envelope(host, code, &message, now),
     };
     let (Some(appid), Some(nonce)) = (common.appid, common.nonce_str) else {
         let missing = if params.iter().any(|(n, _)| n == "appid") {

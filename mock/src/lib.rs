@@ -36,7 +36,7 @@
 
 mod alipayplus;
 mod gateway;
-mod ksher;
+pub mod ksher;
 mod notify;
 mod server;
 mod store;

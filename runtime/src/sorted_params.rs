@@ -913,6 +913,23 @@ pub enum ResponseError {
         /// serde's message.
         message: String,
     },
+    /// The signature verified, but the signed string could also be split into members
+    /// differently: a value of `member` ends with `hidden=…`, where `hidden` is a member of the
+    /// operation's answer that is absent from `data` and would sort right after `member`. A
+    /// validly signed answer may have been re-split to drop `hidden` (see the vectors' README,
+    /// rule K4).
+    #[error(
+        "verified `data` of `{operation}` is ambiguous: the value of `{member}` contains \
+         `{hidden}=`, an absent member that would sort after it (possible re-split)"
+    )]
+    AmbiguousSplit {
+        /// Operation or notification wire name.
+        operation: String,
+        /// The member whose value holds the hidden member.
+        member: String,
+        /// The absent member that appears inside the value.
+        hidden: String,
+    },
     /// No operation or notification of that name.
     #[error("unknown operation or notification `{0}`")]
     UnknownOperation(String),
@@ -930,6 +947,12 @@ pub fn verify_typed<D: serde::de::DeserializeOwned>(
     operation: &str,
 ) -> Result<Verified<Response<D>>, ResponseError> {
     let checked = check_document(body, key, digest, signed_fields)?;
+    check_unambiguous(
+        &checked.members,
+        signed_fields,
+        declared_members::<D>(),
+        operation,
+    )?;
     // Type `data` from the members already parsed for the signature check.
     let members = checked
         .members
@@ -945,6 +968,87 @@ pub fn verify_typed<D: serde::de::DeserializeOwned>(
         data,
         raw_data: checked.data.to_owned(),
     }))
+}
+
+/// Rule K4 (the canonicalisation-ambiguity guard). The string to verify concatenates
+/// `name=value` without separators, so a validly signed `data` can be re-split: the value of one
+/// member may swallow the next member's `name=value`. After the signature verified, `data` is
+/// refused when the rendered value of a signed member contains `m=` for a member `m` of the
+/// answer's type (`declared`) that is absent from `data` and would be signed right after it (it
+/// sorts between this member and the next signed one present). Limits: only members the type
+/// declares are known; a number sent as a string (`"100"` for `100`) renders the same and stays
+/// accepted, as real answers mix both.
+fn check_unambiguous(
+    members: &[(Cow<'_, str>, &RawValue)],
+    signed_fields: Option<&[&str]>,
+    declared: &[&str],
+    operation: &str,
+) -> Result<(), ResponseError> {
+    let signed = |name: &str| signed_fields.is_none_or(|subset| subset.contains(&name));
+    let present: Vec<&(Cow<'_, str>, &RawValue)> =
+        members.iter().filter(|(name, _)| signed(name)).collect();
+    let absent: Vec<&str> = declared
+        .iter()
+        .copied()
+        .filter(|m| signed(m) && !members.iter().any(|(name, _)| name == m))
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    let mut rendered = String::new();
+    for (i, (name, value)) in present.iter().enumerate() {
+        let raw = value.get();
+        // Only a value with `=` (raw or escaped) can hold `m=`.
+        if !raw.contains('=') && !raw.contains('\\') {
+            continue;
+        }
+        let next = present.get(i + 1).map(|(n, _)| n.as_ref());
+        rendered.clear();
+        if render_top_value(value, &mut rendered).is_err() {
+            continue;
+        }
+        for hidden in &absent {
+            let after = name.as_bytes() < hidden.as_bytes();
+            let before_next = next.is_none_or(|n| hidden.as_bytes() < n.as_bytes());
+            if after && before_next && rendered.contains(&format!("{hidden}=")) {
+                return Err(ResponseError::AmbiguousSplit {
+                    operation: operation.to_owned(),
+                    member: name.to_string(),
+                    hidden: (*hidden).to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The member names a derived `Deserialize` struct declares: serde hands them to
+/// `deserialize_struct`, which this probe records. Empty for any other kind of type.
+pub fn declared_members<'de, D: Deserialize<'de>>() -> &'static [&'static str] {
+    struct Probe<'a>(&'a std::cell::Cell<&'static [&'static str]>);
+    impl<'de> Deserializer<'de> for Probe<'_> {
+        type Error = serde::de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(serde::de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0.set(fields);
+            Err(serde::de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    let fields = std::cell::Cell::new(&[][..]);
+    let _ = D::deserialize(Probe(&fields));
+    fields.get()
 }
 
 /// Why a received form request (gateway side: mock servers) was not accepted.
