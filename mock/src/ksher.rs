@@ -157,6 +157,8 @@ fn store_fail(ctx: &Ctx, mch_order_no: Option<&str>, e: &StoreError) -> Map<Stri
         StoreError::HasRefunds => "ORDER_HAS_REFUNDS",
         StoreError::ExceedsRemaining { .. } => "REFUND_FEE_EXCEEDED",
         StoreError::InsufficientBalance { .. } => "BALANCE_NOT_ENOUGH",
+        StoreError::AmountTooLarge { .. } => "AMOUNT_TOO_LARGE",
+        StoreError::Overflow => "SYSTEMERROR",
     };
     fail(ctx, mch_order_no, code, e)
 }
@@ -820,7 +822,10 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
             ..Default::default()
         }),
         AnyRequest::GetSettlementInfo(r) => {
-            let settled = gateway.store().settled();
+            let settled = match gateway.store().settled() {
+                Ok(settled) => settled,
+                Err(e) => return store_fail(ctx, None, &e),
+            };
             to_map(&GetSettlementInfoData {
                 begin_date: Some(r.begin_date.clone()),
                 end_date: Some(r.end_date.clone()),

@@ -111,8 +111,12 @@ pub struct Config {
     pub auto_pay_after: Option<Duration>,
     /// Delays before each notification retry; the number of retries is its length.
     pub notify_retry_delays: Vec<Duration>,
-    /// At most this many requests are handled at once (one thread each); more wait.
-    pub max_workers: usize,
+    /// At most this many connections are served at once; a connection beyond the limit is
+    /// closed at once, so idle or slow clients cannot hold the mock's memory or threads.
+    pub max_connections: usize,
+    /// Time a client has to send a request's head, then its body (each bounded separately; an
+    /// idle keep-alive connection is closed after it too). Slow or stalled senders get `408`.
+    pub read_timeout: Duration,
     /// Ksher payout wallet balance at start, in the smallest currency unit.
     pub payout_balance: u64,
     /// Print one line per request and notification attempt on stderr (never bodies or keys).
@@ -127,14 +131,16 @@ impl std::fmt::Debug for Config {
             .field("client_id", &self.client_id)
             .field("auto_pay_after", &self.auto_pay_after)
             .field("notify_retry_delays", &self.notify_retry_delays)
-            .field("max_workers", &self.max_workers)
+            .field("max_connections", &self.max_connections)
+            .field("read_timeout", &self.read_timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl Config {
     /// A configuration with the defaults: `127.0.0.1:0`, any client id, no automatic payment,
-    /// [`default_retry_delays`], 16 workers, a payout balance of 1,000,000.00, no log.
+    /// [`default_retry_delays`], 256 connections, a 10-second read timeout, a payout balance of
+    /// 1,000,000.00, no log.
     pub fn new(api: Api, merchant_public_key: PublicKey, gateway_key: PrivateKey) -> Self {
         Config {
             api,
@@ -144,7 +150,8 @@ impl Config {
             client_id: None,
             auto_pay_after: None,
             notify_retry_delays: default_retry_delays(),
-            max_workers: 16,
+            max_connections: 256,
+            read_timeout: Duration::from_secs(10),
             payout_balance: 100_000_000,
             log: false,
         }

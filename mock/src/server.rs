@@ -1,18 +1,32 @@
-//! The HTTP side: a small synchronous `tiny_http` server on a loopback address, one worker
-//! thread per request (at most `max_workers` at once; further requests wait for a slot).
+//! The HTTP side: hyper (HTTP/1.1) on a tokio runtime of its own, on a loopback address.
+//!
+//! Hostile clients are bounded (issue 9, defect 3): at most `max_connections` connections at
+//! once (more are closed on accept), a request head must arrive within `read_timeout` (hyper's
+//! header timeout, also closing idle keep-alive connections), the body within `read_timeout`
+//! (`408` otherwise) and at most [`MAX_BODY`] bytes (`413`, refused from `Content-Length` before
+//! anything is read). Requests are handled on the blocking pool, so RSA work never stalls the
+//! reactor.
 
-use std::io::Read;
-use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::convert::Infallible;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{watch, Semaphore};
 
 use crate::gateway::Gateway;
 use crate::{Config, Running, StartError};
 
 /// Largest request body read; larger bodies are answered 413.
-const MAX_BODY: u64 = 1 << 20;
+pub const MAX_BODY: usize = 1 << 20;
+
+/// Longest a single connection may stay open, however active it is.
+const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
 
 /// A received request, read completely.
 #[derive(Clone, Debug)]
@@ -68,59 +82,19 @@ impl Outgoing {
     }
 }
 
-/// Counts running workers; `acquire` waits while all slots are taken.
-struct Slots {
-    busy: Mutex<usize>,
-    changed: Condvar,
-    max: usize,
-}
-
-impl Slots {
-    fn acquire(self: &Arc<Self>) -> SlotGuard {
-        let mut busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        while *busy >= self.max {
-            busy = self
-                .changed
-                .wait(busy)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        *busy += 1;
-        SlotGuard(Arc::clone(self))
-    }
-
-    fn wait_idle(&self, timeout: Duration) {
-        let busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = self
-            .changed
-            .wait_timeout_while(busy, timeout, |b| *b > 0)
-            .unwrap_or_else(PoisonError::into_inner);
-    }
-}
-
-struct SlotGuard(Arc<Slots>);
-
-impl Drop for SlotGuard {
-    fn drop(&mut self) {
-        let mut busy = self.0.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        *busy = busy.saturating_sub(1);
-        self.0.changed.notify_all();
-    }
-}
-
-/// The accept loop of a running server.
+/// The server thread of a running mock.
 pub(crate) struct ServerHandle {
-    server: Arc<tiny_http::Server>,
-    acceptor: Option<JoinHandle<()>>,
-    slots: Arc<Slots>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl ServerHandle {
+    /// Stops accepting, then waits (a few seconds at most) for requests in progress.
     pub fn stop(mut self) {
-        self.server.unblock();
-        if let Some(acceptor) = self.acceptor.take() {
-            let _ = acceptor.join();
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
-        self.slots.wait_idle(Duration::from_secs(5));
     }
 }
 
@@ -128,31 +102,39 @@ pub(crate) fn start(config: Config) -> Result<Running, StartError> {
     if !config.listen.ip().is_loopback() {
         return Err(StartError::NotLoopback(config.listen));
     }
-    let server = tiny_http::Server::http(config.listen).map_err(|e| StartError::Bind {
+    let bind_error = |message: String| StartError::Bind {
         addr: config.listen,
-        message: e.to_string(),
-    })?;
-    let addr: SocketAddr = server
-        .server_addr()
-        .to_ip()
-        .ok_or_else(|| StartError::Bind {
-            addr: config.listen,
-            message: "not an IP socket".into(),
-        })?;
-    let slots = Arc::new(Slots {
-        busy: Mutex::new(0),
-        changed: Condvar::new(),
-        max: config.max_workers.max(1),
-    });
+        message,
+    };
+    let listener =
+        std::net::TcpListener::bind(config.listen).map_err(|e| bind_error(e.to_string()))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| bind_error(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| bind_error(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(16)
+        .thread_name("payspec-mock")
+        .enable_all()
+        .build()
+        .map_err(|e| bind_error(e.to_string()))?;
+    let limits = Limits {
+        max_connections: config.max_connections.max(1),
+        read_timeout: config.read_timeout,
+    };
     let gateway = Gateway::new(config, addr);
-    let server = Arc::new(server);
-    let acceptor = {
-        let server = Arc::clone(&server);
+    let (shutdown, stopped) = watch::channel(false);
+    let thread = {
         let gateway = Arc::clone(&gateway);
-        let slots = Arc::clone(&slots);
         std::thread::Builder::new()
-            .name("payspec-mock-accept".into())
-            .spawn(move || accept_loop(&server, &gateway, &slots))
+            .name("payspec-mock-server".into())
+            .spawn(move || {
+                runtime.block_on(serve(listener, gateway, limits, stopped));
+                runtime.shutdown_timeout(Duration::from_secs(5));
+            })
             .map_err(|e| StartError::Bind {
                 addr,
                 message: e.to_string(),
@@ -166,93 +148,141 @@ pub(crate) fn start(config: Config) -> Result<Running, StartError> {
         addr,
         gateway,
         server: Some(ServerHandle {
-            server,
-            acceptor: Some(acceptor),
-            slots,
+            shutdown,
+            thread: Some(thread),
         }),
     })
 }
 
-fn accept_loop(server: &tiny_http::Server, gateway: &Arc<Gateway>, slots: &Arc<Slots>) {
-    loop {
-        if gateway.shutdown.load(Ordering::SeqCst) {
+#[derive(Clone, Copy)]
+struct Limits {
+    max_connections: usize,
+    read_timeout: Duration,
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    gateway: Arc<Gateway>,
+    limits: Limits,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => {
+            gateway.log(&format!("cannot serve: {e}"));
             return;
         }
-        let request = match server.recv_timeout(Duration::from_millis(100)) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(_) => {
-                if gateway.shutdown.load(Ordering::SeqCst) {
-                    return;
-                }
-                continue;
-            }
+    };
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => accepted,
         };
-        let guard = slots.acquire();
-        let worker = Arc::clone(gateway);
-        let spawned = std::thread::Builder::new()
-            .name("payspec-mock-worker".into())
-            .spawn(move || {
-                let _guard = guard;
-                serve(&worker, request);
+        let Ok((stream, _)) = accepted else {
+            continue;
+        };
+        // Over the limit: close at once rather than queue (an idle flood cannot pile up).
+        let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let gateway = Arc::clone(&gateway);
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let service = service_fn(move |request| {
+                let gateway = Arc::clone(&gateway);
+                async move { Ok::<_, Infallible>(respond(&gateway, request, limits).await) }
             });
-        if spawned.is_err() {
-            gateway.log("could not start a worker thread; request dropped");
-        }
+            let connection = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.read_timeout)
+                .max_buf_size(64 * 1024)
+                .serve_connection(TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = tokio::time::timeout(MAX_CONNECTION_LIFETIME, connection.as_mut()) => {}
+                _ = stopped.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+                }
+            }
+        });
     }
 }
 
-fn serve(gateway: &Arc<Gateway>, mut request: tiny_http::Request) {
-    let outgoing = match read(&mut request) {
+async fn respond(
+    gateway: &Arc<Gateway>,
+    request: hyper::Request<hyper::body::Incoming>,
+    limits: Limits,
+) -> hyper::Response<Full<Bytes>> {
+    let outgoing = match read(request, limits).await {
         Ok(incoming) => {
-            let out = gateway.handle(&incoming);
-            gateway.log(&format!(
-                "{} {} -> {}",
-                incoming.method, incoming.path, out.status
-            ));
+            let worker = Arc::clone(gateway);
+            let line = format!("{} {}", incoming.method, incoming.path);
+            let out = tokio::task::spawn_blocking(move || worker.handle(&incoming))
+                .await
+                .unwrap_or_else(|_| Outgoing::text(500, "the request handler failed"));
+            gateway.log(&format!("{line} -> {}", out.status));
             out
         }
         Err(out) => out,
     };
-    let mut response =
-        tiny_http::Response::from_data(outgoing.body).with_status_code(outgoing.status);
+    let mut response = hyper::Response::new(Full::new(Bytes::from(outgoing.body)));
+    *response.status_mut() = hyper::StatusCode::from_u16(outgoing.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in &outgoing.headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response = response.with_header(header);
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(name.as_bytes()),
+            hyper::header::HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().append(name, value);
         }
     }
-    // The client may have gone away; nothing to do then.
-    let _ = request.respond(response);
+    response
 }
 
-fn read(request: &mut tiny_http::Request) -> Result<Incoming, Outgoing> {
-    let url = request.url();
-    let path = url.split(['?', '#']).next().unwrap_or("").to_owned();
-    let method = request.method().as_str().to_owned();
-    let headers = request
-        .headers()
+async fn read(
+    request: hyper::Request<hyper::body::Incoming>,
+    limits: Limits,
+) -> Result<Incoming, Outgoing> {
+    let (parts, body) = request.into_parts();
+    let announced = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(Outgoing::text(413, "body too large"));
+    }
+    let collected =
+        tokio::time::timeout(limits.read_timeout, Limited::new(body, MAX_BODY).collect())
+            .await
+            .map_err(|_| Outgoing::text(408, "the body did not arrive in time"))?;
+    let body = match collected {
+        Ok(body) => body.to_bytes().to_vec(),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Err(Outgoing::text(413, "body too large"))
+        }
+        Err(e) => return Err(Outgoing::text(400, &format!("cannot read the body: {e}"))),
+    };
+    let headers = parts
+        .headers
         .iter()
-        .map(|h| {
+        .map(|(name, value)| {
             (
-                h.field.as_str().as_str().to_owned(),
-                h.value.as_str().to_owned(),
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
             )
         })
         .collect();
-    let mut body = Vec::new();
-    if let Err(e) = request
-        .as_reader()
-        .take(MAX_BODY + 1)
-        .read_to_end(&mut body)
-    {
-        return Err(Outgoing::text(400, &format!("cannot read the body: {e}")));
-    }
-    if body.len() as u64 > MAX_BODY {
-        return Err(Outgoing::text(413, "body too large"));
-    }
     Ok(Incoming {
-        method,
-        path,
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
         headers,
         body,
     })

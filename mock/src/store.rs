@@ -3,6 +3,9 @@
 //! One `Store` per gateway sits behind one mutex, so every change (a payment, a close, a refund)
 //! is serialized: concurrent refunds of one order can never refund more than its amount.
 
+// Money is added and compared here: every operation on amounts is checked (issue 9, defect 4).
+#![deny(clippy::arithmetic_side_effects)]
+
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -96,9 +99,11 @@ pub(crate) struct Order {
 }
 
 impl Order {
-    /// Sum of the refunds.
+    /// Sum of the refunds (never above the order's amount, which is at most [`MAX_AMOUNT`]).
     pub fn refunded(&self) -> u64 {
-        self.refunds.iter().map(|r| r.amount).sum()
+        self.refunds
+            .iter()
+            .fold(0u64, |sum, r| sum.saturating_add(r.amount))
     }
 
     /// A `details` member as text.
@@ -192,7 +197,16 @@ pub(crate) enum StoreError {
     ExceedsRemaining { requested: u64, remaining: u64 },
     #[error("payout of {requested} exceeds the balance {balance}")]
     InsufficientBalance { requested: u64, balance: u64 },
+    #[error("amount {amount} is larger than {MAX_AMOUNT}, the largest amount the mock accepts")]
+    AmountTooLarge { amount: u64 },
+    #[error("the total does not fit in 64 bits")]
+    Overflow,
 }
+
+/// Largest amount of one order, refund or payout, in minor units: 2^53 - 1, the largest integer
+/// every JSON consumer reads exactly (a JavaScript number). Larger amounts are refused, so no
+/// sum of a few of them can wrap.
+pub const MAX_AMOUNT: u64 = (1 << 53) - 1;
 
 /// Which order a request names; the first number given wins.
 #[derive(Clone, Copy, Debug, Default)]
@@ -253,12 +267,17 @@ impl Store {
 
     /// A fresh sequence number for generated ids.
     pub fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
+        self.seq = self.seq.saturating_add(1);
         self.seq
     }
 
     /// Creates an order, or returns the existing one for a retry with the same parameters.
     pub fn create(&mut self, order: Order) -> Result<Created, StoreError> {
+        if order.amount > MAX_AMOUNT {
+            return Err(StoreError::AmountTooLarge {
+                amount: order.amount,
+            });
+        }
         if let Some(existing) = self.orders.get(&order.merchant_no) {
             return if existing.fingerprint == order.fingerprint {
                 Ok(Created::Repeat(existing.clone()))
@@ -377,7 +396,12 @@ impl Store {
                 balance: self.payout_balance,
             });
         }
-        self.payout_balance -= payout.amount;
+        self.payout_balance = self.payout_balance.checked_sub(payout.amount).ok_or(
+            StoreError::InsufficientBalance {
+                requested: payout.amount,
+                balance: self.payout_balance,
+            },
+        )?;
         self.payouts
             .insert(payout.merchant_no.clone(), payout.clone());
         Ok((payout, false))
@@ -391,8 +415,9 @@ impl Store {
         self.payout_balance
     }
 
-    /// Paid amounts minus refunds, per currency, over all orders.
-    pub fn settled(&self) -> Vec<(String, u64)> {
+    /// Paid amounts minus refunds, per currency, over all orders; `Overflow` if a total does
+    /// not fit in 64 bits.
+    pub fn settled(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let mut sums: Vec<(String, u64)> = Vec::new();
         for order in self.orders.values() {
             if order.state != OrderState::Paid {
@@ -400,12 +425,12 @@ impl Store {
             }
             let net = order.amount.saturating_sub(order.refunded());
             match sums.iter_mut().find(|(c, _)| *c == order.currency) {
-                Some((_, sum)) => *sum += net,
+                Some((_, sum)) => *sum = sum.checked_add(net).ok_or(StoreError::Overflow)?,
                 None => sums.push((order.currency.clone(), net)),
             }
         }
         sums.sort();
-        sums
+        Ok(sums)
     }
 }
 
@@ -429,6 +454,31 @@ mod tests {
             refunds: Vec::new(),
             details: serde_json::Map::new(),
         }
+    }
+
+    /// Issue 9, defect 4: two orders of `u64::MAX` and a settlement query made the worker
+    /// panic in debug ("attempt to add with overflow") and wrap in release.
+    #[test]
+    fn amounts_are_bounded_and_totals_checked() {
+        let mut store = Store::new(0);
+        assert_eq!(
+            store.create(order("huge", u64::MAX)).err(),
+            Some(StoreError::AmountTooLarge { amount: u64::MAX })
+        );
+        assert!(store.create(order("max", MAX_AMOUNT)).is_ok());
+        // Paid orders at the maximum until a total no longer fits in 64 bits.
+        let count = u64::MAX / MAX_AMOUNT + 1;
+        for i in 0..count {
+            let mut o = order(&format!("o{i}"), MAX_AMOUNT);
+            o.state = OrderState::Paid;
+            store.orders.insert(o.merchant_no.clone(), o);
+        }
+        assert_eq!(store.settled(), Err(StoreError::Overflow));
+        store.orders.retain(|no, _| no == "o0" || no == "o1");
+        assert_eq!(
+            store.settled(),
+            Ok(vec![("THB".to_owned(), 2 * MAX_AMOUNT)])
+        );
     }
 
     fn refund(no: &str, amount: u64) -> Refund {

@@ -598,6 +598,43 @@ fn duplicate_order_and_refund_numbers() {
     assert_eq!(err_code(&wrong_total.raw_data), "TOTAL_FEE_MISMATCH");
 }
 
+/// Issue 9, defect 4: orders of `u64::MAX` used to overflow the settlement total (a panic in
+/// debug, HTTP 500 and every later settlement query failing). They are refused now, and the
+/// mock keeps answering.
+#[test]
+fn amounts_beyond_the_limit_are_refused_and_settlement_keeps_working() {
+    let mock = support::start(Api::Ksher);
+    let client = KsherClient::new(&mock);
+    for no in ["max-1", "max-2"] {
+        let huge = client
+            .call(
+                &NativePayRequest::builder()
+                    .mch_order_no(no)
+                    .total_fee(u64::MAX)
+                    .fee_type(FeeType::Thb)
+                    .channel(Channel::Promptpay)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(huge.data.result, Some(OrderResult::Fail));
+        assert_eq!(err_code(&huge.raw_data), "AMOUNT_TOO_LARGE");
+    }
+    let settlement = || {
+        client.call(
+            &GetSettlementInfoRequest::builder()
+                .begin_date("2024-03-01")
+                .end_date("2024-03-31")
+                .build()
+                .unwrap(),
+        )
+    };
+    for _ in 0..2 {
+        let answer = settlement().unwrap();
+        assert!(answer.data.settlement_data.unwrap_or_default().is_empty());
+    }
+}
+
 #[test]
 fn parallel_partial_refunds_are_serialized() {
     let mock = support::start(Api::Ksher);
