@@ -4,6 +4,9 @@
 //! `1`. The number of decimals (the ISO 4217 "minor unit") decides the conversion from a decimal
 //! amount. Some currencies carry extra gateway rules (Alipay+: IDR amounts end in `00`).
 
+// Amounts are converted and compared here: every arithmetic operation is checked.
+#![deny(clippy::arithmetic_side_effects)]
+
 use crate::validate::ValidationError;
 
 /// ISO 4217 minor unit (number of decimals) of a currency; 2 for codes not listed here.

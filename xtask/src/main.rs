@@ -125,15 +125,125 @@ fn run_tests(root: &Path, extra: &[&str]) -> ExitCode {
             .args(extra);
         steps.push(("tests (cargo test)", tests));
     }
+    let junit = target_dir(root).join("nextest/default/junit.xml");
+    let _ = std::fs::remove_file(&junit);
+    let mut totals = Totals::default();
+    let mut failure = None;
     for (name, mut command) in steps {
         command.current_dir(root);
-        if let Err(e) = step(name, &mut command) {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+        let result = if name == "doctests" || name.starts_with("tests (cargo test)") {
+            // Read libtest's `test result:` lines while passing the output through.
+            step_counting(name, &mut command, &mut totals)
+        } else {
+            step(name, &mut command)
+        };
+        if let Err(e) = result {
+            failure = Some(e);
+            if !name.starts_with("tests") {
+                break;
+            }
         }
     }
-    println!("==> every test passed in {:.0?}", started.elapsed());
-    ExitCode::SUCCESS
+    if let Ok(xml) = std::fs::read_to_string(&junit) {
+        totals.add_junit(&xml);
+    }
+    println!(
+        "==> {} in {:.0?}",
+        if failure.is_none() {
+            "every test passed"
+        } else {
+            "tests failed"
+        },
+        started.elapsed()
+    );
+    // The closing line: totals over every runner (nextest and the doctests).
+    println!("tests: {} passed, {} failed", totals.passed, totals.failed);
+    match failure {
+        None => ExitCode::SUCCESS,
+        Some(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where cargo puts build output for this checkout.
+fn target_dir(root: &Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Tests run, over every runner.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+}
+
+impl Totals {
+    /// `test result: ok. 3 passed; 0 failed; ...` lines of libtest.
+    fn add_libtest(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let n = |i: usize| {
+                words
+                    .get(i)
+                    .and_then(|w| w.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            match words.as_slice() {
+                [.., _, "passed"] => self.passed += n(words.len() - 2),
+                [_, "failed"] => self.failed += n(0),
+                _ => {}
+            }
+        }
+    }
+
+    /// The `tests` and `failures`/`errors` attributes of nextest's JUnit report.
+    fn add_junit(&mut self, xml: &str) {
+        let Some(start) = xml.find("<testsuites") else {
+            return;
+        };
+        let head = &xml[start..xml[start..].find('>').map_or(xml.len(), |e| start + e)];
+        let attr = |name: &str| -> u64 {
+            head.split_whitespace()
+                .find_map(|a| a.strip_prefix(&format!("{name}=\"")))
+                .and_then(|v| v.trim_end_matches('"').parse().ok())
+                .unwrap_or(0)
+        };
+        let failed = attr("failures") + attr("errors");
+        self.passed += attr("tests").saturating_sub(failed);
+        self.failed += failed;
+    }
+}
+
+/// Like [`step`], passing stdout through and counting libtest's results.
+fn step_counting(name: &str, command: &mut Command, totals: &mut Totals) -> Result<(), String> {
+    use std::io::BufRead as _;
+    println!("==> {name}");
+    let started = Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{name}: cannot start {:?}: {e}", command.get_program()))?;
+    if let Some(out) = child.stdout.take() {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            totals.add_libtest(&line);
+            println!("{line}");
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
+    println!("==> {name}: {:.0?}", started.elapsed());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
 }
 
 /// Runs the vector runner of the conformance crate (`payspec conformance`); xtask itself stays
