@@ -1339,9 +1339,7 @@ impl NotifyReceiver {
             while !stopped.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((mut stream, _)) => {
-                        if let Ok(request) = Self::serve(&mut stream) {
-                            store.lock().expect("receiver lock").push(request);
-                        }
+                        let _ = Self::serve(&mut stream, &store);
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -1362,8 +1360,13 @@ impl NotifyReceiver {
         format!("http://{}{NOTIFY_PATH}", self.addr)
     }
 
-    /// Reads one request (`Content-Length` body) and replies `NOTIFY_PAYMENT_REPLY`.
-    fn serve(stream: &mut std::net::TcpStream) -> std::io::Result<Received> {
+    /// Reads one request (`Content-Length` body), records it, then replies
+    /// `NOTIFY_PAYMENT_REPLY`: recorded before the reply, so a sender that saw the reply always
+    /// finds the request recorded (no race with the test's check).
+    fn serve(
+        stream: &mut std::net::TcpStream,
+        store: &std::sync::Mutex<Vec<Received>>,
+    ) -> std::io::Result<()> {
         use std::io::Read as _;
         stream.set_nonblocking(false)?;
         stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
@@ -1403,6 +1406,11 @@ impl NotifyReceiver {
             }
             body.extend_from_slice(&buf[..n]);
         }
+        store.lock().expect("receiver lock").push(Received {
+            path,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
         let reply = payspec_alipayplus::NOTIFY_PAYMENT_REPLY;
         write!(
             stream,
@@ -1410,12 +1418,7 @@ impl NotifyReceiver {
              Content-Length: {}\r\nConnection: close\r\n\r\n{reply}",
             reply.len()
         )?;
-        stream.flush()?;
-        Ok(Received {
-            path,
-            headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        stream.flush()
     }
 
     fn take(&self) -> Vec<Received> {
