@@ -37,10 +37,48 @@ pub fn parse_spec(spec_path: &str, text: &str) -> Result<ir::Api, SpecError> {
     spec::parse_spec(spec_path, text)
 }
 
-/// Generates every file of the spec's crate (`generated/<api>/...`), sorted by path.
+/// How a generated crate depends on `payspec-runtime`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RuntimeDependency {
+    /// A path, relative to the generated crate's folder (e.g. `../../runtime`).
+    Path(String),
+    /// A version requirement on crates.io (e.g. `0.1`).
+    Version(String),
+}
+
+/// Generation settings that do not come from the spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// How the crate depends on the runtime (default: `../../runtime`, the layout of this
+    /// repository's `generated/<api>/`).
+    pub runtime: RuntimeDependency,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            runtime: RuntimeDependency::Path("../../runtime".to_owned()),
+        }
+    }
+}
+
+/// The version of `payspec-runtime` generated crates are made for (this generator's version).
+pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Generates every file of the spec's crate (`generated/<api>/...`), sorted by path, with the
+/// default [`Options`].
 pub fn generate(spec_path: &str, text: &str) -> Result<Vec<GeneratedFile>, GenerateError> {
+    generate_with(spec_path, text, &Options::default())
+}
+
+/// [`generate`] with explicit [`Options`].
+pub fn generate_with(
+    spec_path: &str,
+    text: &str,
+    options: &Options,
+) -> Result<Vec<GeneratedFile>, GenerateError> {
     let api = parse_spec(spec_path, text)?;
-    emit::emit(&api).map_err(GenerateError::Internal)
+    emit::emit(&api, options).map_err(GenerateError::Internal)
 }
 
 /// The first line every generated file starts with (after the comment marker), used to recognise

@@ -5,6 +5,13 @@
 
 use std::path::PathBuf;
 
+/// The options `cargo xtask codegen` uses for the fixture crates (the runtime four levels up).
+fn options() -> payspec_codegen::Options {
+    payspec_codegen::Options {
+        runtime: payspec_codegen::RuntimeDependency::Path("../../../../runtime".into()),
+    }
+}
+
 fn fixtures() -> Vec<(String, String)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -40,7 +47,8 @@ fn generated_code_of_each_fixture() {
     settings.set_omit_expression(true);
     settings.bind(|| {
         for (path, text) in &fixtures {
-            let files = payspec_codegen::generate(path, text).unwrap_or_else(|e| panic!("{e}"));
+            let files = payspec_codegen::generate_with(path, text, &options())
+                .unwrap_or_else(|e| panic!("{e}"));
             for file in files {
                 insta::assert_snapshot!(snapshot_name(&file.path), file.contents);
             }
@@ -53,7 +61,7 @@ fn generated_code_of_each_fixture() {
 fn committed_fixture_crates_match_the_generator() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     for (path, text) in fixtures() {
-        for file in payspec_codegen::generate(&path, &text).unwrap() {
+        for file in payspec_codegen::generate_with(&path, &text, &options()).unwrap() {
             let rel = file.path.replacen("generated/", "fixtures/generated/", 1);
             let committed =
                 std::fs::read_to_string(root.join(&rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
@@ -71,7 +79,9 @@ fn committed_fixture_crates_match_the_generator() {
 fn no_unreferenced_or_pending_snapshots() {
     let mut expected: Vec<String> = Vec::new();
     for (path, text) in fixtures() {
-        for file in payspec_codegen::generate(&path, &text).unwrap_or_else(|e| panic!("{e}")) {
+        for file in payspec_codegen::generate_with(&path, &text, &options())
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
             expected.push(format!("{}.snap", snapshot_name(&file.path)));
         }
     }

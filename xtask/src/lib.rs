@@ -72,7 +72,17 @@ pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>, String> {
             let display = format!("{spec_dir}/{name}");
             let text =
                 fs::read_to_string(&spec).map_err(|e| format!("cannot read {display}: {e}"))?;
-            for mut file in payspec_codegen::generate(&display, &text).map_err(|e| e.to_string())? {
+            // The runtime, relative to `<out_dir>/<api>/`.
+            let depth = out_dir.split('/').count() + 1;
+            let options = payspec_codegen::Options {
+                runtime: payspec_codegen::RuntimeDependency::Path(format!(
+                    "{}runtime",
+                    "../".repeat(depth)
+                )),
+            };
+            for mut file in payspec_codegen::generate_with(&display, &text, &options)
+                .map_err(|e| e.to_string())?
+            {
                 if let Some(rest) = file.path.strip_prefix("generated/") {
                     file.path = format!("{out_dir}/{rest}");
                 }
