@@ -190,6 +190,12 @@ fn digest_tokens(d: Digest) -> TokenStream {
 }
 
 fn client_rs(api: &Api) -> TokenStream {
+    let retryable: Vec<String> = match &api.signature {
+        Signature::SortedParams {
+            retryable_codes, ..
+        } => retryable_codes.iter().map(u64::to_string).collect(),
+        Signature::HeaderRsa { .. } => Vec::new(),
+    };
     let (digest, gateway_key_pem, gateway_key_description) = match &api.signature {
         Signature::SortedParams {
             digest,
@@ -655,6 +661,15 @@ fn client_rs(api: &Api) -> TokenStream {
             Crypto(#[from] payspec_runtime::SignError),
         }
 
+        impl From<SignError> for payspec_runtime::retry::RequestError {
+            fn from(e: SignError) -> Self {
+                match e {
+                    SignError::Invalid(e) => Self::Invalid(e),
+                    SignError::Crypto(e) => Self::Crypto(e),
+                }
+            }
+        }
+
         /// Verifies gateway responses and notifications; returns typed data only when the signature holds.
         #[derive(Clone, Debug)]
         pub struct Verifier {
@@ -743,9 +758,9 @@ fn client_rs(api: &Api) -> TokenStream {
                 O::CREATES
             }
 
-            fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, String> {
-                let signed = self.gateway.signer.sign(self.request).map_err(|e| e.to_string())?;
-                signed.to_http(self.gateway.base_url(O::HOST)).map_err(|e| e.to_string())
+            fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::retry::RequestError> {
+                let signed = self.gateway.signer.sign(self.request)?;
+                Ok(signed.to_http(self.gateway.base_url(O::HOST))?)
             }
 
             fn response(
@@ -760,7 +775,11 @@ fn client_rs(api: &Api) -> TokenStream {
                         detail: format!("HTTP {code}"),
                         response: None,
                     }),
-                    Err(e @ ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { .. })) => {
+                    // Only an envelope whose code the spec lists as transient is sent again; a
+                    // wrong merchant id or a bad signature would fail the same way every time.
+                    Err(e @ ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { .. }))
+                        if matches!(&e, ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { code, .. }) if RETRYABLE_ENVELOPE_CODES.contains(&code.as_str())) =>
+                    {
                         Err(AttemptError::Retryable {
                             outcome: AttemptOutcome::GatewaySaysRetry,
                             detail: e.to_string(),
@@ -771,6 +790,10 @@ fn client_rs(api: &Api) -> TokenStream {
                 }
             }
         }
+
+        /// Error-envelope `code`s the spec marks as transient: a creating operation answered with
+        /// one of them may be sent again; any other error envelope is final.
+        pub const RETRYABLE_ENVELOPE_CODES: &[&str] = &[#(#retryable),*];
 
         /// Signed subset of `data` for an operation or notification: `None` if the name is unknown,
         /// `Some(None)` if every member is signed.
@@ -2062,6 +2085,16 @@ fn json_client_rs(api: &Api) -> TokenStream {
             Crypto(#[from] payspec_runtime::SignError),
         }
 
+        impl From<SignError> for payspec_runtime::retry::RequestError {
+            fn from(e: SignError) -> Self {
+                match e {
+                    SignError::Invalid(e) => Self::Invalid(e),
+                    SignError::Body(e) => Self::Body(e),
+                    SignError::Crypto(e) => Self::Crypto(e),
+                }
+            }
+        }
+
         /// Signs requests with the client's private key (sans-IO: the clock is injectable).
         #[derive(Clone)]
         pub struct Signer {
@@ -2292,9 +2325,9 @@ fn json_client_rs(api: &Api) -> TokenStream {
                 O::CREATES
             }
 
-            fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, String> {
-                let signed = self.gateway.signer.sign(self.request).map_err(|e| e.to_string())?;
-                signed.to_http(&self.gateway.base_url).map_err(|e| e.to_string())
+            fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::retry::RequestError> {
+                let signed = self.gateway.signer.sign(self.request)?;
+                Ok(signed.to_http(&self.gateway.base_url)?)
             }
 
             fn response(

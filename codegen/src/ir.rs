@@ -60,6 +60,9 @@ pub enum Signature {
         param: String,
         /// `code` value of a successful envelope.
         success_code: u64,
+        /// Error-envelope `code`s the gateway documents as transient: only these make a creating
+        /// operation be sent again. Any other envelope is final.
+        retryable_codes: Vec<u64>,
         /// PEM of the gateway's published verification key, if shipped.
         gateway_key_pem: Option<String>,
         gateway_key_description: Option<String>,

@@ -614,6 +614,24 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
         "`signature.response`",
     )?;
     let success_code = response.opt_u64("success_code")?.unwrap_or(0);
+    let mut retryable_codes = Vec::new();
+    if let Some(node) = response.get("retryable_codes") {
+        for (text, at) in yaml::string_list(file, node, "`retryable_codes`")? {
+            let code: u64 = text.parse().map_err(|_| {
+                SpecError::new(
+                    at.clone(),
+                    format!("retryable code `{text}` is not an integer"),
+                )
+            })?;
+            if code == success_code || retryable_codes.contains(&code) {
+                return Err(SpecError::new(
+                    at,
+                    format!("retryable code `{text}` is the success code or listed twice"),
+                ));
+            }
+            retryable_codes.push(code);
+        }
+    }
     response.deny_unknown("`signature.response`")?;
     let (gateway_key_pem, gateway_key_description) = match map.get("gateway_public_key") {
         Some(node) => {
@@ -636,6 +654,7 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
         digest,
         param,
         success_code,
+        retryable_codes,
         gateway_key_pem,
         gateway_key_description,
     })

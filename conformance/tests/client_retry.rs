@@ -296,26 +296,67 @@ async fn ksher_payment_is_not_repeated_after_a_5xx() {
     assert_eq!(server.seen.lock().unwrap().len(), 1);
 }
 
+/// Ksher's spec lists no transient envelope code, so an error envelope is final: a payment is
+/// never sent again because of one (a wrong appid or a bad signature fails the same way).
 #[tokio::test(flavor = "current_thread")]
-async fn ksher_payment_is_repeated_with_the_same_order_when_the_gateway_says_so() {
-    let server = serve(vec![
-        ksher_error_envelope(),
-        ksher_error_envelope(),
-        ksher_ok("SUCCESS"),
-    ]);
-    let answer = ksher_client(&server.base, 3)
+async fn ksher_error_envelope_is_not_repeated() {
+    let server = serve(vec![ksher_error_envelope(), ksher_ok("SUCCESS")]);
+    let err = ksher_client(&server.base, 3)
         .call(&quick_pay())
         .await
-        .expect("third attempt");
-    assert_eq!(
-        answer.data.result,
-        Some(payspec_ksher::types::OrderResult::Success)
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Response(_)), "{err:?}");
+    assert!(err.to_string().contains("system busy"), "{err}");
+    assert_eq!(server.seen.lock().unwrap().len(), 1);
+}
+
+/// The retry decision on an error envelope comes from the spec's `retryable_codes`, judged
+/// sans-IO by the generated `Exchange::response`: the fixture spec marks code 1 transient,
+/// Ksher's spec marks none.
+#[test]
+fn envelope_codes_are_retried_only_when_the_spec_says_so() {
+    use payspec_runtime::retry::{AttemptError, AttemptOutcome, Exchange};
+    let envelope = |code: &str| {
+        http::Response::builder()
+            .status(200)
+            .body(format!(r#"{{"code":{code},"msg":"busy","data":{{}},"sign":""}}"#).into_bytes())
+            .unwrap()
+    };
+    let gateway_key = key("ksher-gateway-mock-1024.pkcs8.pem");
+    let fixture = payspec_fixturesubsets::Gateway::new(
+        payspec_fixturesubsets::Signer::new("mch1", key("ksher-merchant-1024.pkcs8.pem")),
+        payspec_fixturesubsets::Verifier::new(gateway_key.public_key()),
     );
-    let seen = server.seen.lock().unwrap();
-    assert_eq!(seen.len(), 3);
-    assert!(seen
-        .iter()
-        .all(|(_, _, body)| param(&form(body), "mch_order_no") == "A1"));
+    let info = payspec_fixturesubsets::operations::info::InfoRequest::builder()
+        .build()
+        .unwrap();
+    let call = fixture.exchange(&info);
+    assert!(matches!(
+        call.response(envelope("1")),
+        Err(AttemptError::Retryable {
+            outcome: AttemptOutcome::GatewaySaysRetry,
+            ..
+        })
+    ));
+    assert!(matches!(
+        call.response(envelope("2")),
+        Err(AttemptError::Response(_))
+    ));
+    assert_eq!(payspec_fixturesubsets::RETRYABLE_ENVELOPE_CODES, &["1"]);
+
+    let ksher = payspec_ksher::Gateway::new(
+        payspec_ksher::Signer::new("mch1", key("ksher-merchant-1024.pkcs8.pem")),
+        payspec_ksher::Verifier::new(gateway_key.public_key()),
+    );
+    let pay = quick_pay();
+    let call = ksher.exchange(&pay);
+    for code in ["1", "20000"] {
+        assert!(matches!(
+            call.response(envelope(code)),
+            Err(AttemptError::Response(_))
+        ));
+    }
+    assert!(payspec_ksher::RETRYABLE_ENVELOPE_CODES.is_empty());
 }
 
 #[tokio::test(flavor = "current_thread")]

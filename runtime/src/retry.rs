@@ -156,6 +156,27 @@ pub enum Settlement<Q, C> {
     },
 }
 
+/// Why the request of an attempt could not be built or sent (nothing reached the gateway).
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The request breaks a rule of the spec.
+    #[error(transparent)]
+    Invalid(#[from] crate::ValidationError),
+    /// The request body could not be serialized.
+    #[error("request body: {0}")]
+    Body(String),
+    /// The RSA operation failed.
+    #[error(transparent)]
+    Crypto(#[from] crate::SignError),
+    /// The HTTP request could not be built (e.g. a base URL that is not a URL).
+    #[error("cannot build the HTTP request: {0}")]
+    Http(#[from] http::Error),
+    /// The HTTP client cannot send this request (e.g. an unsupported URL scheme).
+    #[cfg(feature = "client")]
+    #[error("cannot send the request: {0}")]
+    Unsendable(#[source] reqwest::Error),
+}
+
 /// One call of one operation, as the sans-IO halves a transport needs: build the (freshly signed)
 /// HTTP request of an attempt, and judge the HTTP answer. Generated crates implement it; the
 /// transport (`transport::HttpTransport`, feature `client`) does the IO and the retries.
@@ -167,7 +188,7 @@ pub trait Exchange {
     /// Whether the operation creates something (payments, refunds): decides what may be retried.
     fn creates(&self) -> bool;
     /// The request of one attempt, signed afresh (same order / request id, new nonce or time).
-    fn request(&self) -> Result<http::Request<Vec<u8>>, String>;
+    fn request(&self) -> Result<http::Request<Vec<u8>>, RequestError>;
     /// Judges one answer: the verified output, a failure the retry policy judges, or a final
     /// rejection.
     fn response(
@@ -180,7 +201,7 @@ pub trait Exchange {
 #[derive(Debug)]
 pub enum AttemptError<E> {
     /// Failed before sending.
-    Request(String),
+    Request(RequestError),
     /// A failure the retry policy judges (`detail` describes it).
     Retryable {
         /// Classification for the policy.
@@ -199,7 +220,7 @@ pub enum AttemptError<E> {
 pub enum ClientError<E: std::error::Error + 'static> {
     /// The request could not be built or signed (nothing was sent).
     #[error("request not sent: {0}")]
-    Request(String),
+    Request(RequestError),
     /// The gateway's answer was rejected (bad signature, error envelope, undecodable body...).
     #[error(transparent)]
     Response(E),

@@ -7,7 +7,15 @@
 use std::future::Future;
 use std::time::Duration;
 
-pub use crate::retry::{AttemptError, ClientError, Exchange};
+pub use crate::retry::{AttemptError, ClientError, Exchange, RequestError};
+
+/// Why an [`HttpTransport`] could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The HTTP client (TLS set-up) could not be built.
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[source] reqwest::Error),
+}
 use crate::retry::{AttemptOutcome, Decision, PollPolicy, RetryPolicy, Settlement};
 
 /// Waits `duration` (tokio timer).
@@ -24,12 +32,12 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     /// A transport with a total per-attempt `timeout` and the given retry policy.
-    pub fn new(timeout: Duration, policy: RetryPolicy) -> Result<Self, String> {
+    pub fn new(timeout: Duration, policy: RetryPolicy) -> Result<Self, TransportError> {
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(TransportError::Client)?;
         Ok(HttpTransport { client, policy })
     }
 
@@ -44,7 +52,7 @@ impl HttpTransport {
         request: http::Request<Vec<u8>>,
     ) -> Result<http::Response<Vec<u8>>, AttemptError<E>> {
         let request = reqwest::Request::try_from(request)
-            .map_err(|e| AttemptError::Request(e.to_string()))?;
+            .map_err(|e| AttemptError::Request(RequestError::Unsendable(e)))?;
         let response = self.client.execute(request).await.map_err(|e| {
             let outcome = if e.is_connect() {
                 AttemptOutcome::ConnectFailed
@@ -71,7 +79,7 @@ impl HttpTransport {
             })?;
         builder
             .body(body.to_vec())
-            .map_err(|e| AttemptError::Request(e.to_string()))
+            .map_err(|e| AttemptError::Request(RequestError::Http(e)))
     }
 
     /// Runs `attempt` until it succeeds or the policy stops; `creates` tells the policy whether

@@ -144,6 +144,15 @@ pub enum SignError {
     #[error(transparent)]
     Crypto(#[from] payspec_runtime::SignError),
 }
+impl From<SignError> for payspec_runtime::retry::RequestError {
+    fn from(e: SignError) -> Self {
+        match e {
+            SignError::Invalid(e) => Self::Invalid(e),
+            SignError::Body(e) => Self::Body(e),
+            SignError::Crypto(e) => Self::Crypto(e),
+        }
+    }
+}
 /// Signs requests with the client's private key (sans-IO: the clock is injectable).
 #[derive(Clone)]
 pub struct Signer {
@@ -408,9 +417,14 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
     fn creates(&self) -> bool {
         O::CREATES
     }
-    fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, String> {
-        let signed = self.gateway.signer.sign(self.request).map_err(|e| e.to_string())?;
-        signed.to_http(&self.gateway.base_url).map_err(|e| e.to_string())
+    fn request(
+        &self,
+    ) -> Result<
+        payspec_runtime::http::Request<Vec<u8>>,
+        payspec_runtime::retry::RequestError,
+    > {
+        let signed = self.gateway.signer.sign(self.request)?;
+        Ok(signed.to_http(&self.gateway.base_url)?)
     }
     fn response(
         &self,
