@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the official Alipay+/Antom Python SDK (PyPI `global-open-sdk-python`, version pinned in
 # conformance/interop/requirements.txt together with its dependencies) into .venv/ at the repo
-# root, for the interop test conformance/tests/interop_python.rs.
+# root, for the interop test cli/tests/interop_python.rs.
 # Safe to re-run: does nothing when .venv/ already holds exactly the pinned set. Prints one line on
 # success; exits non-zero with the reason when the SDK cannot be installed.
 # Needs python3 >= 3.9.2 with the venv module (set PYTHON to use another interpreter) and PyPI.
@@ -16,7 +16,7 @@ PYTHON="${PYTHON:-python3}"
 
 fail() {
   echo "setup-interop: $*" >&2
-  echo "setup-interop: the Python SDK interop test (cargo test -p payspec-conformance --test interop_python) will fail until this works" >&2
+  echo "setup-interop: the Python SDK interop test (cargo test -p payspec-cli --test interop_python) will fail until this works" >&2
   exit 1
 }
 
