@@ -256,7 +256,7 @@ fn run_conformance(root: &Path, args: &[&str]) -> ExitCode {
             "--quiet",
             "--all-features",
             "-p",
-            "payspec-conformance",
+            "payspec-cli",
         ])
         .args(["--bin", "payspec", "--", "conformance"])
         .args(args)
