@@ -372,6 +372,12 @@ fn client_rs(api: &Api) -> TokenStream {
         })
         .collect();
     let op_wires: Vec<&str> = api.operations.iter().map(|o| o.wire.as_str()).collect();
+    let op_route_paths: Vec<&str> = api.operations.iter().map(|o| o.path.as_str()).collect();
+    let op_route_hosts: Vec<Ident> = api
+        .operations
+        .iter()
+        .map(|o| ident(&heck_camel(&o.host)))
+        .collect();
     let op_variant_docs: Vec<String> = api
         .operations
         .iter()
@@ -483,6 +489,9 @@ fn client_rs(api: &Api) -> TokenStream {
 
         /// Wire names of all operations, in spec order.
         pub const OPERATIONS: &[&str] = &[#(#op_wires),*];
+
+        /// The route table: `(operation, path, host)` of every operation, in spec order.
+        pub const ROUTES: &[(&str, &str, Host)] = &[#((#op_wires, #op_route_paths, Host::#op_route_hosts)),*];
 
         /// Wire names of all notifications, in spec order.
         pub const NOTIFICATIONS: &[&str] = &[#(#notification_wires),*];

@@ -20,9 +20,9 @@ use payspec_runtime::header_signature::{self, NotificationCheck};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::gateway::{pay_link, Gateway};
+use crate::gateway::{pay_link, ApiHandler, Gateway};
+use crate::http::{Incoming, Outgoing};
 use crate::notify::{url_path, Delivery, Message};
-use crate::server::{Incoming, Outgoing};
 use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
 
 /// The mock's acquirer id.
@@ -120,7 +120,20 @@ fn fail_answer(gateway: &Gateway, path: &str, client_id: Option<&str>, r: ApiRes
     answer(gateway, path, client_id, &ResultOnly { result: r })
 }
 
-pub(crate) fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+/// Alipay+ (ACQP) as a mock handler.
+pub(crate) struct AlipayPlusApi;
+
+impl ApiHandler for AlipayPlusApi {
+    fn handle(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+        handle(gateway, request)
+    }
+
+    fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
+        notification(gateway, order)
+    }
+}
+
+fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     let path = request.path.as_str();
     let Some(name) = OPERATIONS
         .iter()
@@ -471,7 +484,7 @@ fn reply_accepted(body: &[u8]) -> bool {
 
 /// `notifyPayment` of a paid order, signed over the receiver's path with a fresh
 /// `Request-Time` on every try.
-pub(crate) fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
+fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
     let url = order.notify_url.clone()?;
     let data = NotifyPaymentData {
         payment_result: Some(payment_status(order)),

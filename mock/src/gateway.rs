@@ -8,10 +8,20 @@ use std::time::Duration;
 use payspec_runtime::{PrivateKey, PublicKey};
 use time::OffsetDateTime;
 
-use crate::notify::Notifier;
-use crate::server::{Incoming, Outgoing};
+use crate::http::{Incoming, Outgoing};
+use crate::notify::{Delivery, Notifier};
 use crate::store::{Action, Order, OrderRef, OrderView, Store, StoreError};
-use crate::{alipayplus, ksher, Api, Config};
+use crate::{Api, Config};
+
+/// What one API contributes to the mock: serving its operations and building its payment
+/// notification. One implementation per API (`ksher::KsherApi`, `alipayplus::AlipayPlusApi`),
+/// chosen once when the mock starts.
+pub(crate) trait ApiHandler: Send + Sync {
+    /// Answers a request to one of the API's paths (admin paths never reach it).
+    fn handle(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing;
+    /// The payment notification of a paid order, if it can be built.
+    fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery>;
+}
 
 /// Prefix of the admin endpoints.
 pub(crate) const ADMIN_PREFIX: &str = "/_mock/";
@@ -33,6 +43,7 @@ pub(crate) fn pay_link(base_url: &str, merchant_no: &str) -> String {
 
 pub(crate) struct Gateway {
     pub api: Api,
+    handler: &'static dyn ApiHandler,
     pub base_url: String,
     pub merchant_key: PublicKey,
     pub gateway_key: PrivateKey,
@@ -45,10 +56,11 @@ pub(crate) struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(config: Config, addr: SocketAddr) -> Arc<Self> {
+    pub fn new(config: Config, addr: SocketAddr, handler: &'static dyn ApiHandler) -> Arc<Self> {
         let shutdown = Arc::new(AtomicBool::new(false));
         Arc::new(Gateway {
             api: config.api,
+            handler,
             base_url: format!("http://{addr}"),
             merchant_key: config.merchant_public_key,
             gateway_key: config.gateway_key,
@@ -88,10 +100,7 @@ impl Gateway {
         if let Some(rest) = request.path.strip_prefix(ADMIN_PREFIX) {
             return self.admin(request, rest);
         }
-        match self.api {
-            Api::Ksher => ksher::handle(self, request),
-            Api::AlipayPlus => alipayplus::handle(self, request),
-        }
+        self.handler.handle(self, request)
     }
 
     pub fn order_view(&self, order: &str) -> Option<OrderView> {
@@ -132,11 +141,7 @@ impl Gateway {
         if order.notify_url.is_none() {
             return;
         }
-        let delivery = match self.api {
-            Api::Ksher => ksher::notification(self, order),
-            Api::AlipayPlus => alipayplus::notification(self, order),
-        };
-        if let Some(delivery) = delivery {
+        if let Some(delivery) = self.handler.notification(self, order) {
             self.notifier.dispatch(delivery);
         }
     }

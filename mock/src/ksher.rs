@@ -8,9 +8,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 use payspec_ksher::operations::{
-    app_pay, cancel_order, gateway_order_query, gateway_pay, get_payout_balance,
-    get_settlement_info, jsapi_pay, merchant_info, mini_program_pay, native_pay, order_close,
-    order_query, order_query_payout, order_refund, order_reverse, payout, quick_pay, rate_query,
+    app_pay, gateway_pay, jsapi_pay, mini_program_pay, native_pay, order_refund, quick_pay,
     refund_query, wap_pay, web_pay,
 };
 use payspec_ksher::types::{
@@ -29,9 +27,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::gateway::{pay_link, Gateway};
+use crate::gateway::{pay_link, ApiHandler, Gateway};
+use crate::http::{Incoming, Outgoing};
 use crate::notify::{Delivery, Message};
-use crate::server::{Incoming, Outgoing};
 use crate::store::{Action, Created, Order, OrderRef, OrderState, Payout, Refund, StoreError};
 
 /// Envelope `code` of a request whose parameters are missing, unknown, invalid or unreadable.
@@ -43,37 +41,6 @@ pub const CODE_APPID: i64 = 1003;
 
 /// The parameter that carries the request signature.
 const SIGN_PARAM: &str = "sign";
-
-macro_rules! routes {
-    ($($t:ty),* $(,)?) => {
-        &[$((<$t as Operation>::NAME, <$t as Operation>::PATH, <$t as Operation>::HOST)),*]
-    };
-}
-
-/// `(operation, path, host)` of every operation, read from the generated request types.
-pub(crate) const ROUTES: &[(&str, &str, Host)] = routes![
-    quick_pay::QuickPayRequest,
-    native_pay::NativePayRequest,
-    jsapi_pay::JsapiPayRequest,
-    mini_program_pay::MiniProgramPayRequest,
-    app_pay::AppPayRequest,
-    wap_pay::WapPayRequest,
-    web_pay::WebPayRequest,
-    order_query::OrderQueryRequest,
-    order_close::OrderCloseRequest,
-    order_reverse::OrderReverseRequest,
-    order_refund::OrderRefundRequest,
-    refund_query::RefundQueryRequest,
-    rate_query::RateQueryRequest,
-    merchant_info::MerchantInfoRequest,
-    get_settlement_info::GetSettlementInfoRequest,
-    get_payout_balance::GetPayoutBalanceRequest,
-    payout::PayoutRequest,
-    order_query_payout::OrderQueryPayoutRequest,
-    gateway_pay::GatewayPayRequest,
-    gateway_order_query::GatewayOrderQueryRequest,
-    cancel_order::CancelOrderRequest,
-];
 
 /// The Ksher local time (+07:00), used in `time_end`, `refund_time` and envelopes.
 fn local(t: OffsetDateTime) -> OffsetDateTime {
@@ -251,8 +218,25 @@ pub fn read_form_request(
     })
 }
 
-pub(crate) fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
-    let Some(&(name, _, host)) = ROUTES.iter().find(|(_, path, _)| *path == request.path) else {
+/// The Ksher classic API as a mock handler.
+pub(crate) struct KsherApi;
+
+impl ApiHandler for KsherApi {
+    fn handle(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+        handle(gateway, request)
+    }
+
+    fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
+        notification(gateway, order)
+    }
+}
+
+fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+    // Path → operation by the generated route table.
+    let Some(&(name, _, host)) = payspec_ksher::ROUTES
+        .iter()
+        .find(|(_, path, _)| *path == request.path)
+    else {
         return Outgoing::text(404, "no Ksher operation at this path");
     };
     if request.method != "POST" {
@@ -1134,7 +1118,7 @@ fn reply_accepted(body: &[u8]) -> bool {
 
 /// The payment notification of a paid order: `notify_url` (classic envelope, `PaymentResult`)
 /// or, for `gateway_pay`, `mch_notify_url` (gateway envelope, `GatewayResult`).
-pub(crate) fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
+fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
     let url = order.notify_url.clone()?;
     let nonce = payspec_runtime::RandomNonce.nonce();
     let now = gateway.now();
@@ -1176,14 +1160,27 @@ pub(crate) fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Deli
 mod tests {
     use super::*;
 
+    /// The generated route table agrees with the typed requests' constants.
     #[test]
     fn routes_cover_every_operation_of_the_spec() {
+        use payspec_ksher::ROUTES;
         let names: Vec<&str> = ROUTES.iter().map(|(n, _, _)| *n).collect();
         assert_eq!(names, payspec_ksher::OPERATIONS);
         let mut paths: Vec<&str> = ROUTES.iter().map(|(_, p, _)| *p).collect();
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), ROUTES.len(), "two operations share a path");
+        fn route<O: Operation>() -> (&'static str, &'static str, Host) {
+            (O::NAME, O::PATH, O::HOST)
+        }
+        for expected in [
+            route::<quick_pay::QuickPayRequest>(),
+            route::<order_refund::OrderRefundRequest>(),
+            route::<gateway_pay::GatewayPayRequest>(),
+            route::<payspec_ksher::operations::cancel_order::CancelOrderRequest>(),
+        ] {
+            assert!(ROUTES.contains(&expected), "{expected:?}");
+        }
     }
 
     #[test]

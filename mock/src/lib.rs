@@ -36,6 +36,7 @@
 
 mod alipayplus;
 mod gateway;
+mod http;
 pub mod ksher;
 mod notify;
 mod server;
@@ -60,6 +61,14 @@ pub enum Api {
 }
 
 impl Api {
+    /// The handler that serves this API.
+    fn handler(self) -> &'static dyn gateway::ApiHandler {
+        match self {
+            Api::Ksher => &ksher::KsherApi,
+            Api::AlipayPlus => &alipayplus::AlipayPlusApi,
+        }
+    }
+
     /// The API's short name (`ksher`, `alipayplus`).
     pub fn name(self) -> &'static str {
         match self {

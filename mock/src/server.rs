@@ -20,6 +20,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{watch, Semaphore};
 
 use crate::gateway::Gateway;
+use crate::http::{Incoming, Outgoing};
 use crate::{Config, Running, StartError};
 
 /// Largest request body read; larger bodies are answered 413.
@@ -27,60 +28,6 @@ pub const MAX_BODY: usize = 1 << 20;
 
 /// Longest a single connection may stay open, however active it is.
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(300);
-
-/// A received request, read completely.
-#[derive(Clone, Debug)]
-pub(crate) struct Incoming {
-    pub method: String,
-    /// Path without the query.
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Incoming {
-    /// A header value by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// An answer to send.
-#[derive(Clone, Debug)]
-pub(crate) struct Outgoing {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Outgoing {
-    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Outgoing {
-            status,
-            headers: vec![(
-                "Content-Type".into(),
-                "application/json; charset=UTF-8".into(),
-            )],
-            body: body.into(),
-        }
-    }
-
-    pub fn text(status: u16, body: &str) -> Self {
-        Outgoing {
-            status,
-            headers: vec![("Content-Type".into(), "text/plain; charset=UTF-8".into())],
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    pub fn with_header(mut self, name: &str, value: String) -> Self {
-        self.headers.push((name.to_owned(), value));
-        self
-    }
-}
 
 /// The server thread of a running mock.
 pub(crate) struct ServerHandle {
@@ -125,7 +72,8 @@ pub(crate) fn start(config: Config) -> Result<Running, StartError> {
         max_connections: config.max_connections.max(1),
         read_timeout: config.read_timeout,
     };
-    let gateway = Gateway::new(config, addr);
+    let handler = config.api.handler();
+    let gateway = Gateway::new(config, addr, handler);
     let (shutdown, stopped) = watch::channel(false);
     let thread = {
         let gateway = Arc::clone(&gateway);

@@ -251,13 +251,7 @@ fn step_counting(name: &str, command: &mut Command, totals: &mut Totals) -> Resu
 fn run_conformance(root: &Path, args: &[&str]) -> ExitCode {
     let status = cargo()
         .current_dir(root)
-        .args([
-            "run",
-            "--quiet",
-            "--all-features",
-            "-p",
-            "payspec-cli",
-        ])
+        .args(["run", "--quiet", "--all-features", "-p", "payspec-cli"])
         .args(["--bin", "payspec", "--", "conformance"])
         .args(args)
         .status();

@@ -33,6 +33,30 @@ pub const OPERATIONS: &[&str] = &[
     "gateway_order_query",
     "cancel_order",
 ];
+/// The route table: `(operation, path, host)` of every operation, in spec order.
+pub const ROUTES: &[(&str, &str, Host)] = &[
+    ("quick_pay", "/quick_pay", Host::Main),
+    ("native_pay", "/native_pay", Host::Main),
+    ("jsapi_pay", "/jsapi_pay", Host::Main),
+    ("mini_program_pay", "/mini_program_pay", Host::Main),
+    ("app_pay", "/app_pay", Host::Main),
+    ("wap_pay", "/wap_pay", Host::Main),
+    ("web_pay", "/web_pay", Host::Main),
+    ("order_query", "/order_query", Host::Main),
+    ("order_close", "/order_close", Host::Main),
+    ("order_reverse", "/order_reverse", Host::Main),
+    ("order_refund", "/order_refund", Host::Main),
+    ("refund_query", "/refund_query", Host::Main),
+    ("rate_query", "/rate_query", Host::Main),
+    ("merchant_info", "/merchant_info", Host::Main),
+    ("get_settlement_info", "/get_settlement_info", Host::Main),
+    ("get_payout_balance", "/get_payout_balance", Host::Main),
+    ("payout", "/payout", Host::Main),
+    ("order_query_payout", "/order_query_payout", Host::Main),
+    ("gateway_pay", "/gateway_pay", Host::Gateway),
+    ("gateway_order_query", "/gateway_order_query", Host::Gateway),
+    ("cancel_order", "/cancel_order", Host::Gateway),
+];
 /// Wire names of all notifications, in spec order.
 pub const NOTIFICATIONS: &[&str] = &["notify_url", "mch_notify_url"];
 /// Every response and notification. `code` 0 only means the call was accepted; the business outcome is `data.result`. Only `data` is signed.
