@@ -3,6 +3,7 @@
 mod support;
 use support::payspec;
 
+use payspec_conformance::reasons;
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
 use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::parse_request_time;
@@ -121,7 +122,12 @@ fn vectors_through_cli() {
         let (code, stdout, _) = payspec(&args);
         let ok = match case.expect {
             Expect::Accept => code == 0 && stdout.trim() == "valid",
-            Expect::Reject => code == 1 && stdout.starts_with("invalid: "),
+            Expect::Reject => {
+                code == 1
+                    && stdout.starts_with("invalid: ")
+                    && reasons::expected(reasons::ALIPAYPLUS_FLAG_REASONS, &case.flags)
+                        .is_some_and(|r| stdout.contains(r.phrase()))
+            }
         };
         if !ok {
             failures.push(format!(

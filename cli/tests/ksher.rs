@@ -5,6 +5,7 @@ use support::payspec;
 
 use std::path::Path;
 
+use payspec_conformance::reasons;
 use payspec_conformance::vectors::{Expect, KsherSigningCase, KsherVerificationCase, VectorFile};
 use payspec_conformance::vectors_dir;
 
@@ -85,8 +86,10 @@ fn vectors_through_cli() {
             &case.sign,
         );
     }
-    let verification: VectorFile<KsherVerificationCase> = load("ksher/response-verification.json");
-    for case in &verification.cases {
+    let mut verification: Vec<KsherVerificationCase> =
+        load::<KsherVerificationCase>("ksher/response-verification.json").cases;
+    verification.extend(load::<KsherVerificationCase>("ksher/envelope-negatives.json").cases);
+    for case in &verification {
         total += 1;
         let body = dir.join(format!("{}.body", case.id));
         std::fs::write(&body, &case.body).unwrap();
@@ -103,7 +106,13 @@ fn vectors_through_cli() {
         ]);
         let ok = match case.expect {
             Expect::Accept => code == 0 && stdout.trim() == "valid",
-            Expect::Reject => code == 1 && stdout.starts_with("invalid: "),
+            // `invalid: <reason>` names the reason the case's flags call for.
+            Expect::Reject => {
+                code == 1
+                    && stdout.starts_with("invalid: ")
+                    && reasons::expected(reasons::KSHER_FLAG_REASONS, &case.flags)
+                        .is_some_and(|r| stdout.contains(r.phrase()))
+            }
         };
         if !ok {
             report.0.push(format!(

@@ -8,6 +8,7 @@ pub struct ReadmeDoctests;
 
 pub mod alipayplus;
 pub mod ksher;
+pub mod reasons;
 pub mod runner;
 pub mod strict_json;
 pub mod vectors;

@@ -15,6 +15,7 @@ use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::reasons;
 use crate::vectors::{
     param_text, AlipaySigningCase, AlipayVerificationCase, Expect, KeyKind, KeyLoadingCase,
     KsherSigningCase, KsherVerificationCase, VectorFile,
@@ -285,9 +286,7 @@ fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
         // The verdict is the signature rules' (K1–K3); typing `data` is checked by the test
         // suite. Rule K4 (re-split canonical strings) is the typed verifier's, so its cases go
         // through it.
-        let verdict = if case.flags.iter().any(|f| f == "CanonicalResplit")
-            || case.id.starts_with("resplit-")
-        {
+        let verdict = if case.id.starts_with("resplit-") {
             payspec_ksher::Verifier::new(key.clone())
                 .verify_any(&case.operation, case.body.as_bytes())
                 .map(|_| ())
@@ -295,7 +294,18 @@ fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
             crate::ksher::verify_body(&case.operation, case.body.as_bytes(), &key).map(|_| ())
         };
         match (case.expect, verdict) {
-            (Expect::Accept, Ok(_)) | (Expect::Reject, Err(_)) => Ok(()),
+            (Expect::Accept, Ok(_)) => Ok(()),
+            // A rejection counts only for the reason the case's flags name.
+            (Expect::Reject, Err(e)) => {
+                let want = reasons::expected(reasons::KSHER_FLAG_REASONS, &case.flags);
+                match (want, reasons::ksher_kind(&e)) {
+                    (Some(want), Some(got)) if want == got => Ok(()),
+                    (None, _) => Err(format!("reject case without a reason flag (rejected: {e})")),
+                    (Some(want), _) => {
+                        Err(format!("rejected for another reason: {e} (want {want:?})"))
+                    }
+                }
+            }
             (Expect::Accept, Err(e)) => Err(format!("expected accept, rejected: {e}")),
             (Expect::Reject, Ok(_)) => Err("expected reject, accepted".to_owned()),
         }
@@ -357,7 +367,17 @@ fn alipay_response(dir: &Path, case: &AlipayVerificationCase) -> Verdict {
             .as_deref()
             .and_then(|t| parse_request_time(t).ok());
         match (case.expect, crate::alipayplus::verify(&message, &key, now)) {
-            (Expect::Accept, Ok(_)) | (Expect::Reject, Err(_)) => Ok(()),
+            (Expect::Accept, Ok(_)) => Ok(()),
+            (Expect::Reject, Err(e)) => {
+                let want = reasons::expected(reasons::ALIPAYPLUS_FLAG_REASONS, &case.flags);
+                match (want, reasons::alipayplus_kind(&e)) {
+                    (Some(want), Some(got)) if want == got => Ok(()),
+                    (None, _) => Err(format!("reject case without a reason flag (rejected: {e})")),
+                    (Some(want), _) => {
+                        Err(format!("rejected for another reason: {e} (want {want:?})"))
+                    }
+                }
+            }
             (Expect::Accept, Err(e)) => Err(format!("expected accept, rejected: {e}")),
             (Expect::Reject, Ok(_)) => Err("expected reject, accepted".to_owned()),
         }

@@ -4,6 +4,7 @@
 use payspec_alipayplus::types::{self, NotifyPaymentData};
 use payspec_alipayplus::{AnyRequest, Verifier};
 use payspec_conformance::alipayplus::{sign_raw, verify, Kind, Message};
+use payspec_conformance::reasons;
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
 use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::parse_request_time;
@@ -224,7 +225,14 @@ fn response_verification_vectors() {
                 ));
                 continue;
             }
-            if !accepted {
+            if let Err(e) = &verdict {
+                // A rejection counts only for the reason the case's flags name.
+                let want = reasons::expected(reasons::ALIPAYPLUS_FLAG_REASONS, &case.flags);
+                if want.is_none() || reasons::alipayplus_kind(e) != want {
+                    failures.push(format!(
+                        "{label}: rejected for another reason: {e} (want {want:?})"
+                    ));
+                }
                 continue;
             }
             // Accepted messages also parse into the typed body of their operation / notification.

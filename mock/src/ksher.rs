@@ -1183,6 +1183,29 @@ mod tests {
         }
     }
 
+    /// A received request with a parameter twice is refused before its signature is checked,
+    /// whatever the signature (no signature wrapping through duplicates).
+    #[test]
+    fn duplicate_parameters_in_a_received_request_are_refused() {
+        let key = PublicKey::from_pem(include_str!(
+            "../../conformance/vectors/keys/ksher-merchant-1024.pub.pem"
+        ))
+        .expect("key");
+        for body in [
+            &b"appid=mch1&mch_order_no=A&mch_order_no=B&nonce_str=n&time_stamp=t&sign=00"[..],
+            b"appid=mch1&appid=mch2&mch_order_no=A&sign=00",
+            b"sign=00&mch_order_no=A&sign=11",
+        ] {
+            match read_form_request("order_query", body, &key) {
+                Err((code, message)) => {
+                    assert_eq!(code, CODE_PARAMS);
+                    assert!(message.contains("occurs twice"), "{message}");
+                }
+                Ok(_) => panic!("accepted {}", String::from_utf8_lossy(body)),
+            }
+        }
+    }
+
     #[test]
     fn reply_check_follows_the_spec_reply() {
         assert!(reply_accepted(payspec_ksher::NOTIFY_URL_REPLY.as_bytes()));

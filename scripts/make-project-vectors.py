@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Writes conformance/vectors/ksher/canonical-resplit.json: Ksher answers signed with the mock
-gateway key by the OpenSSL command line (independent of payspec), each a validly signed `data`
-whose canonical string can be re-split (rule K4 of the vectors' README), next to the original
-answers it was derived from. Deterministic (PKCS#1 v1.5 signatures are)."""
+"""Writes this project's own Ksher vectors, signed with the mock gateway key by the OpenSSL
+command line (independent of payspec). Deterministic (PKCS#1 v1.5 signatures are).
+
+* conformance/vectors/ksher/canonical-resplit.json: validly signed `data` whose canonical string
+  can be re-split (rule K4 of the vectors' README), next to the original it was derived from.
+* conformance/vectors/ksher/envelope-negatives.json: a valid signature over `data` in an envelope
+  that rule K1 refuses (`code` missing or the string "0", `sign` of odd length or not hex)."""
 import json
 import pathlib
 import subprocess
@@ -34,21 +37,25 @@ def sign(text):
     return out.hex()
 
 
-def body(data):
-    return json.dumps({"code": 0, "data": data, "msg": "ok", "sign": sign(canonical(data)),
+def body(data, code=0, sign_text=None, drop_code=False):
+    doc = {"code": code, "data": data, "msg": "ok",
+           "sign": sign(canonical(data)) if sign_text is None else sign_text,
                        "status_code": "", "status_msg": "", "time_stamp": "2024-03-15T10:00:00+08:00",
-                       "version": "3.0.0"}, separators=(",", ":"), ensure_ascii=False)
+                       "version": "3.0.0"}
+    if drop_code:
+        del doc["code"]
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
 
 BASE = {"appid": "mch35005", "channel": "wechat", "channel_order_no": "4200001",
         "mch_order_no": "A1", "rate": "0.205100", "result": "SUCCESS", "total_fee": 100}
 
 
-def case(id, note, data, expect, flags):
-    return {"id": id, "source": "scripts/make-resplit-vectors.py (openssl dgst -md5 -sign)",
+def case(id, note, data, expect, flags, text=None):
+    return {"id": id, "source": "scripts/make-project-vectors.py (openssl dgst -md5 -sign)",
             "operation": "order_query", "public_key": "keys/ksher-gateway-mock-1024.pub.pem",
-            "body": body(data), "string_to_verify": canonical(data), "expect": expect,
-            "flags": flags, "note": note}
+            "body": body(data) if text is None else text, "string_to_verify": canonical(data),
+            "expect": expect, "flags": flags, "note": note}
 
 
 def main():
@@ -83,6 +90,28 @@ def main():
            "description": "Rule K4: validly signed answers whose canonical string can be re-split into other members; the typed verifier refuses them.",
            "cases": cases}
     (V / "ksher" / "canonical-resplit.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+    good = sign(canonical(BASE))
+    negatives = [
+        case("env-code-integer-zero", "Control: the same data and signature with `code` 0.",
+             dict(BASE), "accept", ["MockGateway"]),
+        case("neg-env-code-missing", "Valid signature over `data`, no `code`: rule K1 rejects.",
+             dict(BASE), "reject", ["MockGateway", "CodeMissing", "ProjectRule"],
+             body(dict(BASE), drop_code=True)),
+        case("neg-env-code-string-zero", "Valid signature over `data`, `code` is the string \"0\": rule K1 rejects.",
+             dict(BASE), "reject", ["MockGateway", "CodeNotInteger", "ProjectRule"],
+             body(dict(BASE), code="0")),
+        case("neg-env-sign-odd-length", "The valid signature minus its last hex digit (odd length).",
+             dict(BASE), "reject", ["MockGateway", "MalformedSign"],
+             body(dict(BASE), sign_text=good[:-1])),
+        case("neg-env-sign-not-hex", "The valid signature with its first two digits replaced by `zz`.",
+             dict(BASE), "reject", ["MockGateway", "MalformedSign"],
+             body(dict(BASE), sign_text="zz" + good[2:])),
+    ]
+    doc = {"scheme": "ksher-rsa-md5-hex",
+           "description": "Rule K1: envelopes refused although the signature over `data` is valid; and a control.",
+           "cases": negatives}
+    (V / "ksher" / "envelope-negatives.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
