@@ -145,6 +145,7 @@ fn lib_rs(api: &Api) -> TokenStream {
         Signature::SortedParams { .. } => quote! {
             pub use payspec_runtime::sorted_params::{DataVerifyError, Response};
             pub use payspec_runtime::sorted_params::{ResponseError, SignedForm};
+            pub use payspec_runtime::Outcome;
         },
         Signature::HeaderRsa { .. } => quote! {
             pub use payspec_runtime::header_signature::{HeaderVerifyError, JsonMessage};
@@ -923,6 +924,11 @@ fn operation_rs(api: &Api, op: &Operation) -> TokenStream {
     let host = ident(&heck_camel(&op.host));
     let creates = op.creates;
     let data = ident(&op.response_type);
+    let response_alias = format_ident!("{}Response", op.camel);
+    let response_alias_doc = format!(
+        " The typed answer of `{}`: its verified `data` ([`crate::types::{}`]).",
+        op.wire, op.response_type
+    );
     let signed = match &op.signed_fields {
         Some(list) => quote!(Some(&[#(#list),*])),
         None => quote!(None),
@@ -1072,6 +1078,9 @@ fn operation_rs(api: &Api, op: &Operation) -> TokenStream {
         use payspec_runtime::ValidationError;
 
         use crate::{CommonParams, Host};
+
+        #[doc = #response_alias_doc]
+        pub type #response_alias = crate::types::#data;
 
         #op_doc
         #rules_doc
@@ -1330,14 +1339,24 @@ fn types_rs(api: &Api) -> TokenStream {
             description,
             fields,
             rules,
-        } => object_type(
-            name,
-            description.as_deref(),
-            fields,
-            rules,
-            sent.contains(name.as_str()),
-            strings,
-        ),
+        } => {
+            let mut tokens = object_type(
+                name,
+                description.as_deref(),
+                fields,
+                rules,
+                sent.contains(name.as_str()),
+                strings,
+            );
+            // The spec may name the status of an operation's answer; else the first one found.
+            let named = api
+                .operations
+                .iter()
+                .find(|o| o.response_type == *name && o.status.is_some())
+                .and_then(|o| o.status.as_deref());
+            tokens.extend(object_outcome(api, name, fields, named));
+            tokens
+        }
     });
     let object_names: Vec<&str> = api
         .types
@@ -1605,6 +1624,82 @@ fn enum_type(
     }
 }
 
+/// The path (Rust field names, wire names) to the first member, at most two levels down, whose
+/// type is an enum with outcome labels: the status of an answer.
+fn status_path(api: &Api, fields: &[Field], depth: usize) -> Option<Vec<(String, String)>> {
+    let type_of = |name: &str| api.types.iter().find(|t| t.name() == name);
+    // A status member of this object first, then one inside its object members.
+    for f in fields {
+        if let FieldType::Enum(e) = &f.ty {
+            if let Some(TypeDef::Enum {
+                outcome: Some(_), ..
+            }) = type_of(e)
+            {
+                return Some(vec![(f.rust.clone(), f.wire.clone())]);
+            }
+        }
+    }
+    for f in fields {
+        match &f.ty {
+            FieldType::Object(o) if depth < 2 => {
+                if let Some(TypeDef::Object { fields: inner, .. }) = type_of(o) {
+                    if let Some(mut rest) = status_path(api, inner, depth + 1) {
+                        rest.insert(0, (f.rust.clone(), f.wire.clone()));
+                        return Some(rest);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The (Rust, wire) names along a dotted wire path the spec gave (checked by the parser).
+fn named_path(api: &Api, fields: &[Field], dotted: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut current = fields;
+    for step in dotted.split('.') {
+        let f = current.iter().find(|f| f.wire == step)?;
+        out.push((f.rust.clone(), f.wire.clone()));
+        if let FieldType::Object(o) = &f.ty {
+            if let Some(TypeDef::Object { fields, .. }) = api.types.iter().find(|t| t.name() == o) {
+                current = fields;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `outcome()` on an object type that carries a status (see [`status_path`]), so callers need
+/// no `data.result.as_ref().and_then(...)` chains.
+fn object_outcome(api: &Api, name: &str, fields: &[Field], named: Option<&str>) -> TokenStream {
+    let path = match named {
+        Some(dotted) => named_path(api, fields, dotted),
+        None => status_path(api, fields, 0),
+    };
+    let Some(path) = path else {
+        return quote!();
+    };
+    let ty = ident(name);
+    let wire: Vec<&str> = path.iter().map(|(_, w)| w.as_str()).collect();
+    let doc = format!(
+        " The outcome its status `{}` stands for; `None` when the status is absent.",
+        wire.join(".")
+    );
+    let mut steps = path.iter().map(|(r, _)| ident(r));
+    let first = steps.next();
+    let rest: Vec<Ident> = steps.collect();
+    quote! {
+        impl #ty {
+            #[doc = #doc]
+            pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+                self.#first.as_ref()#(.and_then(|v| v.#rest.as_ref()))*.map(|v| v.outcome())
+            }
+        }
+    }
+}
+
 fn object_type(
     name: &str,
     description: Option<&str>,
@@ -1838,6 +1933,8 @@ fn json_operation_rs(op: &Operation) -> TokenStream {
     let creates = op.creates;
     let request = ident(op.request_type.as_deref().unwrap_or("Missing"));
     let response = ident(&op.response_type);
+    let request_alias = format_ident!("{}Request", op.camel);
+    let response_alias = format_ident!("{}Response", op.camel);
     let module_doc = format!(" `{}`: POST {{{}}}{}", op.wire, op.host, op.path);
     let types_doc = format!(
         " Request body [`crate::types::{}`], response body [`crate::types::{}`].",
@@ -1858,8 +1955,10 @@ fn json_operation_rs(op: &Operation) -> TokenStream {
 
         use crate::Host;
 
-        pub use crate::types::#request as Request;
-        pub use crate::types::#response as Response;
+        /// The request body of this operation.
+        pub type #request_alias = crate::types::#request;
+        /// The typed answer of this operation.
+        pub type #response_alias = crate::types::#response;
 
         impl crate::Operation for crate::types::#request {
             const NAME: &'static str = #wire;

@@ -224,6 +224,9 @@ pub struct Operation {
     pub response_type: String,
     /// Signed subset of `data` members, if not all are signed.
     pub signed_fields: Option<Vec<String>>,
+    /// Dotted wire path of the answer's status (an enum with outcome labels), when the spec
+    /// names it; otherwise the generator takes the first such member it finds.
+    pub status: Option<String>,
 }
 
 #[derive(Clone, Debug)]

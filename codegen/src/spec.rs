@@ -231,6 +231,7 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
 
     types.append(&mut ctx.inline_types);
     check_no_recursive_objects(&types, &ctx.item_locs, &top.loc())?;
+    check_statuses(&operations, &types, &ctx.item_locs, &top.loc())?;
     check_unique_rust_names(
         &types,
         &operations,
@@ -344,6 +345,58 @@ fn check_no_recursive_objects(
                     colour.insert(child, Colour::Open);
                     path.push(child);
                     stack.push((child, 0));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A response's `status:` must name, by wire names through object members, an enum with
+/// outcome labels.
+fn check_statuses(
+    operations: &[Operation],
+    types: &[TypeDef],
+    item_locs: &BTreeMap<String, Location>,
+    fallback: &Location,
+) -> Result<(), SpecError> {
+    for op in operations {
+        let Some(status) = &op.status else {
+            continue;
+        };
+        let at = || {
+            item_locs
+                .get(&format!("status:{}", op.wire))
+                .unwrap_or(fallback)
+                .clone()
+        };
+        let mut current = op.response_type.as_str();
+        let steps: Vec<&str> = status.split('.').collect();
+        for (i, step) in steps.iter().enumerate() {
+            let Some(TypeDef::Object { fields, .. }) = types.iter().find(|t| t.name() == current)
+            else {
+                return Err(SpecError::new(
+                    at(),
+                    format!("`status`: `{current}` is not an object type"),
+                ));
+            };
+            let Some(field) = fields.iter().find(|f| f.wire == *step) else {
+                return Err(SpecError::new(
+                    at(),
+                    format!("`status`: `{step}` is not a member of `{current}`"),
+                ));
+            };
+            match (&field.ty, i + 1 == steps.len()) {
+                (FieldType::Object(next), false) => current = next,
+                (FieldType::Enum(e), true)
+                    if types.iter().any(|t| {
+                        matches!(t, TypeDef::Enum { name, outcome: Some(_), .. } if name == e)
+                    }) => {}
+                _ => {
+                    return Err(SpecError::new(
+                        at(),
+                        format!("`status` `{status}` must lead through objects to an enum with outcome labels"),
+                    ))
                 }
             }
         }
@@ -1280,6 +1333,11 @@ impl<'a> Ctx<'a> {
             Transport::FormJson => "Data",
             Transport::Json { .. } => "Response",
         };
+        let status = resp.opt_str("status")?;
+        if status.is_some() {
+            self.item_locs
+                .insert(format!("status:{wire}"), resp.value_loc("status"));
+        }
         let response_type = self.data_type(
             &mut resp,
             &format!("{camel}{inline_suffix}"),
@@ -1339,6 +1397,7 @@ impl<'a> Ctx<'a> {
             rules,
             response_type,
             signed_fields,
+            status,
         })
     }
 

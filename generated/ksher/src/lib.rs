@@ -17,4 +17,5 @@ pub mod types;
 pub use client::*;
 pub use payspec_runtime::sorted_params::{DataVerifyError, Response};
 pub use payspec_runtime::sorted_params::{ResponseError, SignedForm};
+pub use payspec_runtime::Outcome;
 pub use payspec_runtime::{PrivateKey, PublicKey, ValidationError, Verified};

@@ -923,6 +923,12 @@ pub struct PaymentResult {
     )]
     pub total_fee: Option<u64>,
 }
+impl PaymentResult {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the page/app payments (jsapi, app, wap, web): where to send the payer.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -987,6 +993,12 @@ pub struct PageResult {
     )]
     pub trade_type: Option<String>,
 }
+impl PageResult {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of close / reverse / cancel answers.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1038,6 +1050,12 @@ pub struct SimpleResult {
         deserialize_with = "payspec_runtime::lenient::opt_text",
     )]
     pub err_msg: Option<String>,
+}
+impl SimpleResult {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of gateway_order_query and of gateway_pay notifications.
 ///
@@ -1127,6 +1145,12 @@ pub struct GatewayResult {
         deserialize_with = "payspec_runtime::lenient::opt_u64",
     )]
     pub total_fee: Option<u64>,
+}
+impl GatewayResult {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of the response of operation `native_pay`.
 ///
@@ -1218,6 +1242,12 @@ pub struct NativePayData {
     )]
     pub trade_type: Option<String>,
 }
+impl NativePayData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the response of operation `mini_program_pay`.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1260,6 +1290,12 @@ pub struct MiniProgramPayData {
     /// Parameters for `wx.requestPayment` (timeStamp, nonceStr, package, signType, paySign, appId).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wc_pay_data: Option<payspec_runtime::__private::serde_json::Value>,
+}
+impl MiniProgramPayData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of the response of operation `order_query`.
 ///
@@ -1398,6 +1434,12 @@ pub struct OrderQueryData {
     )]
     pub total_fee: Option<u64>,
 }
+impl OrderQueryData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the response of operation `order_refund`.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1514,6 +1556,12 @@ pub struct OrderRefundData {
     )]
     pub total_fee: Option<u64>,
 }
+impl OrderRefundData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the response of operation `refund_query`.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1590,6 +1638,12 @@ pub struct RefundQueryData {
     )]
     pub total_fee: Option<u64>,
 }
+impl RefundQueryData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the response of operation `rate_query`.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1627,6 +1681,12 @@ pub struct RateQueryData {
     pub rate: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<OrderResult>,
+}
+impl RateQueryData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of the response of operation `merchant_info`.
 ///
@@ -1803,6 +1863,12 @@ pub struct GetPayoutBalanceData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<OrderResult>,
 }
+impl GetPayoutBalanceData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
+}
 /// `data` of the response of operation `payout`.
 ///
 /// Every member is optional here because gateways omit members freely; the spec's required
@@ -1864,6 +1930,12 @@ pub struct PayoutData {
         deserialize_with = "payspec_runtime::lenient::opt_text",
     )]
     pub trade_type: Option<String>,
+}
+impl PayoutData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of the response of operation `order_query_payout`.
 ///
@@ -1972,6 +2044,12 @@ pub struct OrderQueryPayoutData {
         deserialize_with = "payspec_runtime::lenient::opt_u64",
     )]
     pub total_fee: Option<u64>,
+}
+impl OrderQueryPayoutData {
+    /// The outcome its status `result` stands for; `None` when the status is absent.
+    pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
+        self.result.as_ref().map(|v| v.outcome())
+    }
 }
 /// `data` of the response of operation `gateway_pay`.
 ///

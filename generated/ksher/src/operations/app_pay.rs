@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `app_pay`: its verified `data` ([`crate::types::PageResult`]).
+pub type AppPayResponse = crate::types::PageResult;
 /// Payment from a native app through the wallet's SDK or deeplink.
 ///
 /// Source: D1; S1 Python docstring; S3 README

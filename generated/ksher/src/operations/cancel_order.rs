@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `cancel_order`: its verified `data` ([`crate::types::SimpleResult`]).
+pub type CancelOrderResponse = crate::types::SimpleResult;
 /// Cancel a hosted-checkout order.
 ///
 /// Source: S1 Go, .NET; S3 (not in the available D1 pages)

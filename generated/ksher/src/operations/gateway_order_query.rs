@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `gateway_order_query`: its verified `data` ([`crate::types::GatewayResult`]).
+pub type GatewayOrderQueryResponse = crate::types::GatewayResult;
 /// Query a hosted-checkout order; unpaid orders return empty values and `NOTSURE`.
 ///
 /// Source: D1 apis/gateway_order_query.html

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `gateway_pay`: its verified `data` ([`crate::types::GatewayPayData`]).
+pub type GatewayPayResponse = crate::types::GatewayPayData;
 /// Hosted checkout page for every channel (cards, instalments, bank apps, wallets); send the payer to `data.pay_content`.
 ///
 /// Source: D1 apis/gateway_pay.html; S1; S3 tests

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `get_payout_balance`: its verified `data` ([`crate::types::GetPayoutBalanceData`]).
+pub type GetPayoutBalanceResponse = crate::types::GetPayoutBalanceData;
 /// Balance of the payout wallet.
 ///
 /// Source: D1 apis/payout.html

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `get_settlement_info`: its verified `data` ([`crate::types::GetSettlementInfoData`]).
+pub type GetSettlementInfoResponse = crate::types::GetSettlementInfoData;
 /// Settlement summaries between two dates.
 ///
 /// **Doubt:** S1 Python sends `mch_appid` instead of `appid`.

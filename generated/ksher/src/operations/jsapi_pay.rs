@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `jsapi_pay`: its verified `data` ([`crate::types::PageResult`]).
+pub type JsapiPayResponse = crate::types::PageResult;
 /// WeChat official-account payment (H5 inside WeChat).
 ///
 /// Source: D1; S1

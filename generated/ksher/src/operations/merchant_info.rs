@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `merchant_info`: its verified `data` ([`crate::types::MerchantInfoData`]).
+pub type MerchantInfoResponse = crate::types::MerchantInfoData;
 /// Merchant profile, channels, limits and cashiers.
 ///
 /// **Doubt:** The D1 table says `mch_appid` and `time_stamp` not required; its own example sends `appid` and `time_stamp`.

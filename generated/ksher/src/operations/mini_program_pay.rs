@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `mini_program_pay`: its verified `data` ([`crate::types::MiniProgramPayData`]).
+pub type MiniProgramPayResponse = crate::types::MiniProgramPayData;
 /// WeChat mini-program payment; the answer carries the parameters for `wx.requestPayment`.
 ///
 /// Source: D1; S1 (Python `minipro_pay`); S3 README

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `native_pay`: its verified `data` ([`crate::types::NativePayData`]).
+pub type NativePayResponse = crate::types::NativePayData;
 /// C-scan-B: a dynamic QR code (PromptPay, wallets) for a kiosk or POS screen.
 ///
 /// Source: D1 apis/kiosk_c_scan_b.html; S1; S3 tests

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `order_close`: its verified `data` ([`crate::types::SimpleResult`]).
+pub type OrderCloseResponse = crate::types::SimpleResult;
 /// Close an unpaid order.
 ///
 /// Source: D1 apis/order_close.html

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `order_query`: its verified `data` ([`crate::types::OrderQueryData`]).
+pub type OrderQueryResponse = crate::types::OrderQueryData;
 /// Query a payment by any one of its order numbers.
 ///
 /// Source: D1 apis/order_query.html

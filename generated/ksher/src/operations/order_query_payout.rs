@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `order_query_payout`: its verified `data` ([`crate::types::OrderQueryPayoutData`]).
+pub type OrderQueryPayoutResponse = crate::types::OrderQueryPayoutData;
 /// Query a payout.
 ///
 /// Source: D1 apis/payout.html

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `order_refund`: its verified `data` ([`crate::types::OrderRefundData`]).
+pub type OrderRefundResponse = crate::types::OrderRefundData;
 /// Refund a paid order, fully or partly (partly only if `allow_partial_refund` is `Y`). For gateway_pay orders refund with `mch_order_no = pay_mch_order_no` from gateway_order_query, or with `ksher_order_no`.
 ///
 /// Source: D1 apis/order_refund.html

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `order_reverse`: its verified `data` ([`crate::types::SimpleResult`]).
+pub type OrderReverseResponse = crate::types::SimpleResult;
 /// Reverse (cancel) an order; recommended for B-scan-C orders stuck in `NOTSURE`.
 ///
 /// Source: D1; S1; S3 tests

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `payout`: its verified `data` ([`crate::types::PayoutData`]).
+pub type PayoutResponse = crate::types::PayoutData;
 /// Transfer to a Thai bank account or PromptPay id (at most 2,000,000 THB; closed 02:30-03:00 Thai time).
 ///
 /// Source: D1 apis/payout.html; S1 PHP

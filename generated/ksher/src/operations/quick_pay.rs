@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `quick_pay`: its verified `data` ([`crate::types::PaymentResult`]).
+pub type QuickPayResponse = crate::types::PaymentResult;
 /// B-scan-C: the POS scans the payer's wallet code. The result is `SUCCESS`, `FAIL` or `NOTSURE`; on `NOTSURE` poll `order_query` and, if it stays `NOTSURE`, call `order_reverse`.
 ///
 /// Source: D1 apis/pos_b_scan_c.html; S1; S4 demo

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `rate_query`: its verified `data` ([`crate::types::RateQueryData`]).
+pub type RateQueryResponse = crate::types::RateQueryData;
 /// Exchange rate of a channel for a date.
 ///
 /// Source: D1; S1

@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `refund_query`: its verified `data` ([`crate::types::RefundQueryData`]).
+pub type RefundQueryResponse = crate::types::RefundQueryData;
 /// Query the refunds of an order (not supported for PromptPay and Alipay).
 ///
 /// Source: D1 apis/refund_query.html; S3 tests

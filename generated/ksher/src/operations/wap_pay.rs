@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `wap_pay`: its verified `data` ([`crate::types::PageResult`]).
+pub type WapPayResponse = crate::types::PageResult;
 /// Mobile-web (H5) payment; redirect the payer to `data.pay_url`.
 ///
 /// Source: D1 apis/alipay_wappay.html; S1; S4 routes/wap_pay.js

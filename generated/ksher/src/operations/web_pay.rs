@@ -4,6 +4,8 @@
 use payspec_runtime::sorted_params::ParamWriter;
 use payspec_runtime::ValidationError;
 use crate::{CommonParams, Host};
+/// The typed answer of `web_pay`: its verified `data` ([`crate::types::PageResult`]).
+pub type WebPayResponse = crate::types::PageResult;
 /// PC-website payment (Alipay); redirect the payer to `data.pay_url`.
 ///
 /// Source: D1; S1 Python, PHP
