@@ -408,6 +408,7 @@ fn client_rs(api: &Api) -> TokenStream {
         .iter()
         .map(|n| {
             let verify = format_ident!("verify_{}", n.wire);
+            let verify_http = format_ident!("verify_http_{}", n.wire);
             let reply = format_ident!("{}_REPLY", n.wire.to_uppercase());
             let data = ident(&n.data_type);
             let wire = &n.wire;
@@ -424,6 +425,15 @@ fn client_rs(api: &Api) -> TokenStream {
                     /// Verifies the raw notification body and returns its typed `data`.
                     pub fn #verify(&self, body: &[u8]) -> Result<Verified<Response<crate::types::#data>>, ResponseError> {
                         payspec_runtime::sorted_params::verify_typed(body, &self.key, DIGEST, None, #wire)
+                    }
+
+                    /// Like the method above, for a received `http::Request` (its body; the
+                    /// signature is inside it).
+                    pub fn #verify_http<B: AsRef<[u8]>>(
+                        &self,
+                        request: &payspec_runtime::http::Request<B>,
+                    ) -> Result<Verified<Response<crate::types::#data>>, ResponseError> {
+                        self.#verify(request.body().as_ref())
                     }
                 }
             }
@@ -725,25 +735,37 @@ fn client_rs(api: &Api) -> TokenStream {
         pub struct Gateway {
             signer: Signer,
             verifier: Verifier,
-            base_urls: Vec<(Host, String)>,
+            base_url: Option<String>,
+            host_urls: Vec<(Host, String)>,
         }
 
         impl Gateway {
             /// A gateway at the production hosts.
             pub fn new(signer: Signer, verifier: Verifier) -> Self {
-                Gateway { signer, verifier, base_urls: Vec::new() }
+                Gateway { signer, verifier, base_url: None, host_urls: Vec::new() }
             }
 
-            /// Sends the operations of `host` to `base_url` (another environment, a mock gateway).
-            pub fn with_base_url(mut self, host: Host, base_url: impl Into<String>) -> Self {
-                self.base_urls.retain(|(h, _)| *h != host);
-                self.base_urls.push((host, base_url.into()));
+            /// Sends every operation to `base_url` (a mock gateway, a proxy).
+            pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+                self.base_url = Some(base_url.into());
                 self
             }
 
-            /// Base URL of `host`.
+            /// Sends the operations of one `host` to `base_url` (another environment of it).
+            pub fn with_host_url(mut self, host: Host, base_url: impl Into<String>) -> Self {
+                self.host_urls.retain(|(h, _)| *h != host);
+                self.host_urls.push((host, base_url.into()));
+                self
+            }
+
+            /// Base URL of `host`: its own, else the common one, else production.
             pub fn base_url(&self, host: Host) -> &str {
-                self.base_urls.iter().find(|(h, _)| *h == host).map_or_else(|| host.production_url(), |(_, u)| u.as_str())
+                self.host_urls
+                    .iter()
+                    .find(|(h, _)| *h == host)
+                    .map(|(_, u)| u.as_str())
+                    .or(self.base_url.as_deref())
+                    .unwrap_or_else(|| host.production_url())
             }
 
             /// One call of operation `O`, ready for a transport.
@@ -798,6 +820,45 @@ fn client_rs(api: &Api) -> TokenStream {
                     }
                     Err(e) => Err(AttemptError::Response(e)),
                 }
+            }
+        }
+
+        /// A [`Gateway`] with the runtime's HTTP transport (feature `client`): signs each
+        /// attempt afresh, sends it, retries only when that is safe for payments, and returns the
+        /// verified, typed answer.
+        #[cfg(feature = "client")]
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            gateway: Gateway,
+            transport: payspec_runtime::transport::HttpTransport,
+        }
+
+        #[cfg(feature = "client")]
+        impl Client {
+            /// A client over `gateway` and `transport`.
+            pub fn new(gateway: Gateway, transport: payspec_runtime::transport::HttpTransport) -> Self {
+                Client { gateway, transport }
+            }
+
+            /// Calls operation `O`.
+            pub async fn call<O: Operation>(
+                &self,
+                request: &O,
+            ) -> Result<
+                <Call<'_, O> as payspec_runtime::retry::Exchange>::Output,
+                payspec_runtime::retry::ClientError<<Call<'_, O> as payspec_runtime::retry::Exchange>::Error>,
+            > {
+                self.transport.call(&self.gateway.exchange(request)).await
+            }
+
+            /// The gateway (sans-IO halves, for [`payspec_runtime::transport::HttpTransport::settle`]).
+            pub fn gateway(&self) -> &Gateway {
+                &self.gateway
+            }
+
+            /// The transport.
+            pub fn transport(&self) -> &payspec_runtime::transport::HttpTransport {
+                &self.transport
             }
         }
 
@@ -2402,13 +2463,24 @@ fn json_client_rs(api: &Api) -> TokenStream {
         pub struct Gateway {
             signer: Signer,
             verifier: Verifier,
-            base_url: String,
+            base_url: Option<String>,
         }
 
         impl Gateway {
-            /// A gateway at `base_url` (e.g. [`Host::production_url`], or a mock gateway).
-            pub fn new(signer: Signer, verifier: Verifier, base_url: impl Into<String>) -> Self {
-                Gateway { signer, verifier, base_url: base_url.into() }
+            /// A gateway at the production hosts.
+            pub fn new(signer: Signer, verifier: Verifier) -> Self {
+                Gateway { signer, verifier, base_url: None }
+            }
+
+            /// Sends every operation to `base_url` (another environment, a mock gateway).
+            pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+                self.base_url = Some(base_url.into());
+                self
+            }
+
+            /// Base URL of `host`: the one set with [`Self::with_base_url`], else production.
+            pub fn base_url(&self, host: Host) -> &str {
+                self.base_url.as_deref().unwrap_or_else(|| host.production_url())
             }
 
             /// One call of operation `O`, ready for a transport.
@@ -2435,7 +2507,7 @@ fn json_client_rs(api: &Api) -> TokenStream {
 
             fn request(&self) -> Result<payspec_runtime::http::Request<Vec<u8>>, payspec_runtime::retry::RequestError> {
                 let signed = self.gateway.signer.sign(self.request)?;
-                Ok(signed.to_http(&self.gateway.base_url)?)
+                Ok(signed.to_http(self.gateway.base_url(O::HOST))?)
             }
 
             fn response(
@@ -2454,6 +2526,46 @@ fn json_client_rs(api: &Api) -> TokenStream {
                 }
             }
         }
+
+        /// A [`Gateway`] with the runtime's HTTP transport (feature `client`): signs each
+        /// attempt afresh, sends it, retries only when that is safe for payments, and returns the
+        /// verified, typed answer.
+        #[cfg(feature = "client")]
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            gateway: Gateway,
+            transport: payspec_runtime::transport::HttpTransport,
+        }
+
+        #[cfg(feature = "client")]
+        impl Client {
+            /// A client over `gateway` and `transport`.
+            pub fn new(gateway: Gateway, transport: payspec_runtime::transport::HttpTransport) -> Self {
+                Client { gateway, transport }
+            }
+
+            /// Calls operation `O`.
+            pub async fn call<O: Operation>(
+                &self,
+                request: &O,
+            ) -> Result<
+                <Call<'_, O> as payspec_runtime::retry::Exchange>::Output,
+                payspec_runtime::retry::ClientError<<Call<'_, O> as payspec_runtime::retry::Exchange>::Error>,
+            > {
+                self.transport.call(&self.gateway.exchange(request)).await
+            }
+
+            /// The gateway (sans-IO halves, for [`payspec_runtime::transport::HttpTransport::settle`]).
+            pub fn gateway(&self) -> &Gateway {
+                &self.gateway
+            }
+
+            /// The transport.
+            pub fn transport(&self) -> &payspec_runtime::transport::HttpTransport {
+                &self.transport
+            }
+        }
+
 
         #(#notification_items)*
 

@@ -80,3 +80,37 @@ fn answers_with_a_status_have_an_outcome() {
         None,
     );
 }
+
+/// Both crates verify their notifications from an `http::Request` too.
+#[test]
+fn notifications_verify_from_http_requests_in_both_crates() {
+    let key = payspec_runtime::PrivateKey::generate(payspec_runtime::Backend::default(), 1024)
+        .expect("key");
+    let mut data = serde_json::Map::new();
+    data.insert("result".into(), "SUCCESS".into());
+    data.insert("mch_order_no".into(), "A1".into());
+    let body = payspec_runtime::sorted_params::sign_data_document(
+        &data,
+        &[],
+        None,
+        &key,
+        payspec_ksher::DIGEST,
+    )
+    .expect("signs");
+    let request = http::Request::post("/notify")
+        .body(body.into_bytes())
+        .expect("request");
+    let verifier = payspec_ksher::Verifier::new(key.public_key());
+    let notified = verifier
+        .verify_http_notify_url(&request)
+        .expect("verifies")
+        .into_inner();
+    assert_eq!(notified.data.outcome(), Some(Outcome::Success));
+    let mut tampered = request;
+    *tampered.body_mut() = String::from_utf8_lossy(tampered.body())
+        .replace("A1", "A2")
+        .into_bytes();
+    assert!(verifier.verify_http_notify_url(&tampered).is_err());
+    // Alipay+ had it already: the same name pattern.
+    let _ = payspec_alipayplus::Verifier::verify_http_notify_payment::<Vec<u8>>;
+}

@@ -45,8 +45,7 @@ async fn ksher_client_flow() {
         payspec_ksher::Signer::new("mch35000", merchant),
         payspec_ksher::Verifier::new(gateway.public_key()),
     )
-    .with_base_url(payspec_ksher::Host::Main, mock.base_url())
-    .with_base_url(payspec_ksher::Host::Gateway, mock.base_url());
+    .with_base_url(mock.base_url());
     let transport = transport();
 
     let order = NativePayRequest::builder()
@@ -141,8 +140,8 @@ async fn alipayplus_client_flow() {
     let alipay = payspec_alipayplus::Gateway::new(
         payspec_alipayplus::Signer::new("CLIENT_1", merchant),
         payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
-        mock.base_url(),
-    );
+    )
+    .with_base_url(mock.base_url());
     let transport = transport();
     let pay: PayRequest = serde_json::from_str(
         r#"{"paymentRequestId":"pay-1","paymentAmount":{"currency":"USD","value":"100"},
@@ -224,4 +223,71 @@ async fn alipayplus_client_flow() {
         .map(|s| s.outcome());
     assert_eq!(status, Some(Outcome::Success));
     mock.shutdown();
+}
+
+/// The generated `Client` (feature `client`) of both crates, the same shape: a `Gateway` (base
+/// URL through `with_base_url`) plus the runtime's transport, `call` returns verified data.
+#[tokio::test(flavor = "current_thread")]
+async fn generated_clients_have_one_shape() {
+    use payspec_alipayplus::operations::inquiry_payment::InquiryPaymentRequest;
+    use payspec_ksher::operations::order_query::OrderQueryRequest;
+
+    let (merchant, gateway) = keys(1024);
+    let mock = MockGateway::start(Config::new(
+        Api::Ksher,
+        merchant.public_key(),
+        gateway.clone(),
+    ))
+    .unwrap();
+    let client = payspec_ksher::Client::new(
+        payspec_ksher::Gateway::new(
+            payspec_ksher::Signer::new("mch35000", merchant),
+            payspec_ksher::Verifier::new(gateway.public_key()),
+        )
+        .with_base_url(mock.base_url()),
+        transport(),
+    );
+    let query = OrderQueryRequest::builder()
+        .mch_order_no("no-such-order")
+        .build()
+        .unwrap();
+    let answer = client
+        .call(&query)
+        .await
+        .expect("a verified answer")
+        .into_inner();
+    // The mock answers FAIL for an unknown order; the spec labels FAIL `unknown` (a query's FAIL
+    // does not prove the payment failed).
+    assert_eq!(
+        answer.data.result,
+        Some(payspec_ksher::types::OrderResult::Fail)
+    );
+    assert_eq!(answer.data.outcome(), Some(Outcome::Unknown));
+
+    let (merchant, gateway) = keys(2048);
+    let mock = MockGateway::start(Config::new(
+        Api::AlipayPlus,
+        merchant.public_key(),
+        gateway.clone(),
+    ))
+    .unwrap();
+    let client = payspec_alipayplus::Client::new(
+        payspec_alipayplus::Gateway::new(
+            payspec_alipayplus::Signer::new("CLIENT_1", merchant),
+            payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
+        )
+        .with_base_url(mock.base_url()),
+        transport(),
+    );
+    let inquiry: InquiryPaymentRequest =
+        serde_json::from_str(r#"{"paymentRequestId":"no-such-payment"}"#).unwrap();
+    let answer = client
+        .call(&inquiry)
+        .await
+        .expect("a verified answer")
+        .into_inner();
+    assert_eq!(
+        answer.data.result.and_then(|r| r.outcome()),
+        Some(Outcome::Failure)
+    );
 }

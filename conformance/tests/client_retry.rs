@@ -188,7 +188,7 @@ fn alipay_client(
     base: &str,
 ) -> Client<payspec_alipayplus::Gateway> {
     Client {
-        gateway: payspec_alipayplus::Gateway::new(signer, verifier, base),
+        gateway: payspec_alipayplus::Gateway::new(signer, verifier).with_base_url(base),
         transport,
     }
 }
@@ -199,8 +199,8 @@ fn ksher_client(base: &str, attempts: u32) -> Client<payspec_ksher::Gateway> {
         payspec_ksher::Verifier::new(key("ksher-gateway-mock-1024.pkcs8.pem").public_key());
     Client {
         gateway: payspec_ksher::Gateway::new(signer, verifier)
-            .with_base_url(payspec_ksher::Host::Main, base)
-            .with_base_url(payspec_ksher::Host::Gateway, base),
+            .with_host_url(payspec_ksher::Host::Main, base)
+            .with_host_url(payspec_ksher::Host::Gateway, base),
         transport: transport(attempts),
     }
 }

@@ -388,16 +388,25 @@ impl Verifier {
 pub struct Gateway {
     signer: Signer,
     verifier: Verifier,
-    base_url: String,
+    base_url: Option<String>,
 }
 impl Gateway {
-    /// A gateway at `base_url` (e.g. [`Host::production_url`], or a mock gateway).
-    pub fn new(signer: Signer, verifier: Verifier, base_url: impl Into<String>) -> Self {
+    /// A gateway at the production hosts.
+    pub fn new(signer: Signer, verifier: Verifier) -> Self {
         Gateway {
             signer,
             verifier,
-            base_url: base_url.into(),
+            base_url: None,
         }
+    }
+    /// Sends every operation to `base_url` (another environment, a mock gateway).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+    /// Base URL of `host`: the one set with [`Self::with_base_url`], else production.
+    pub fn base_url(&self, host: Host) -> &str {
+        self.base_url.as_deref().unwrap_or_else(|| host.production_url())
     }
     /// One call of operation `O`, ready for a transport.
     pub fn exchange<'a, O: Operation>(&'a self, request: &'a O) -> Call<'a, O> {
@@ -424,7 +433,7 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
         payspec_runtime::retry::RequestError,
     > {
         let signed = self.gateway.signer.sign(self.request)?;
-        Ok(signed.to_http(&self.gateway.base_url)?)
+        Ok(signed.to_http(self.gateway.base_url(O::HOST))?)
     }
     fn response(
         &self,
@@ -442,6 +451,45 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
             }
             Err(e) => Err(AttemptError::Response(e)),
         }
+    }
+}
+/// A [`Gateway`] with the runtime's HTTP transport (feature `client`): signs each
+/// attempt afresh, sends it, retries only when that is safe for payments, and returns the
+/// verified, typed answer.
+#[cfg(feature = "client")]
+#[derive(Clone, Debug)]
+pub struct Client {
+    gateway: Gateway,
+    transport: payspec_runtime::transport::HttpTransport,
+}
+#[cfg(feature = "client")]
+impl Client {
+    /// A client over `gateway` and `transport`.
+    pub fn new(
+        gateway: Gateway,
+        transport: payspec_runtime::transport::HttpTransport,
+    ) -> Self {
+        Client { gateway, transport }
+    }
+    /// Calls operation `O`.
+    pub async fn call<O: Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        <Call<'_, O> as payspec_runtime::retry::Exchange>::Output,
+        payspec_runtime::retry::ClientError<
+            <Call<'_, O> as payspec_runtime::retry::Exchange>::Error,
+        >,
+    > {
+        self.transport.call(&self.gateway.exchange(request)).await
+    }
+    /// The gateway (sans-IO halves, for [`payspec_runtime::transport::HttpTransport::settle`]).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+    /// The transport.
+    pub fn transport(&self) -> &payspec_runtime::transport::HttpTransport {
+        &self.transport
     }
 }
 /// The body to answer a `notifyPayment` notification with once it is verified and processed.

@@ -428,7 +428,8 @@ impl Verifier {
 pub struct Gateway {
     signer: Signer,
     verifier: Verifier,
-    base_urls: Vec<(Host, String)>,
+    base_url: Option<String>,
+    host_urls: Vec<(Host, String)>,
 }
 impl Gateway {
     /// A gateway at the production hosts.
@@ -436,21 +437,29 @@ impl Gateway {
         Gateway {
             signer,
             verifier,
-            base_urls: Vec::new(),
+            base_url: None,
+            host_urls: Vec::new(),
         }
     }
-    /// Sends the operations of `host` to `base_url` (another environment, a mock gateway).
-    pub fn with_base_url(mut self, host: Host, base_url: impl Into<String>) -> Self {
-        self.base_urls.retain(|(h, _)| *h != host);
-        self.base_urls.push((host, base_url.into()));
+    /// Sends every operation to `base_url` (a mock gateway, a proxy).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
         self
     }
-    /// Base URL of `host`.
+    /// Sends the operations of one `host` to `base_url` (another environment of it).
+    pub fn with_host_url(mut self, host: Host, base_url: impl Into<String>) -> Self {
+        self.host_urls.retain(|(h, _)| *h != host);
+        self.host_urls.push((host, base_url.into()));
+        self
+    }
+    /// Base URL of `host`: its own, else the common one, else production.
     pub fn base_url(&self, host: Host) -> &str {
-        self.base_urls
+        self.host_urls
             .iter()
             .find(|(h, _)| *h == host)
-            .map_or_else(|| host.production_url(), |(_, u)| u.as_str())
+            .map(|(_, u)| u.as_str())
+            .or(self.base_url.as_deref())
+            .unwrap_or_else(|| host.production_url())
     }
     /// One call of operation `O`, ready for a transport.
     pub fn exchange<'a, O: Operation>(&'a self, request: &'a O) -> Call<'a, O> {
@@ -510,6 +519,45 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
             }
             Err(e) => Err(AttemptError::Response(e)),
         }
+    }
+}
+/// A [`Gateway`] with the runtime's HTTP transport (feature `client`): signs each
+/// attempt afresh, sends it, retries only when that is safe for payments, and returns the
+/// verified, typed answer.
+#[cfg(feature = "client")]
+#[derive(Clone, Debug)]
+pub struct Client {
+    gateway: Gateway,
+    transport: payspec_runtime::transport::HttpTransport,
+}
+#[cfg(feature = "client")]
+impl Client {
+    /// A client over `gateway` and `transport`.
+    pub fn new(
+        gateway: Gateway,
+        transport: payspec_runtime::transport::HttpTransport,
+    ) -> Self {
+        Client { gateway, transport }
+    }
+    /// Calls operation `O`.
+    pub async fn call<O: Operation>(
+        &self,
+        request: &O,
+    ) -> Result<
+        <Call<'_, O> as payspec_runtime::retry::Exchange>::Output,
+        payspec_runtime::retry::ClientError<
+            <Call<'_, O> as payspec_runtime::retry::Exchange>::Error,
+        >,
+    > {
+        self.transport.call(&self.gateway.exchange(request)).await
+    }
+    /// The gateway (sans-IO halves, for [`payspec_runtime::transport::HttpTransport::settle`]).
+    pub fn gateway(&self) -> &Gateway {
+        &self.gateway
+    }
+    /// The transport.
+    pub fn transport(&self) -> &payspec_runtime::transport::HttpTransport {
+        &self.transport
     }
 }
 /// Error-envelope `code`s the spec marks as transient: a creating operation answered with
@@ -577,6 +625,14 @@ impl Verifier {
             "notify_url",
         )
     }
+    /// Like the method above, for a received `http::Request` (its body; the
+    /// signature is inside it).
+    pub fn verify_http_notify_url<B: AsRef<[u8]>>(
+        &self,
+        request: &payspec_runtime::http::Request<B>,
+    ) -> Result<Verified<Response<crate::types::PaymentResult>>, ResponseError> {
+        self.verify_notify_url(request.body().as_ref())
+    }
 }
 /// The body to answer a `mch_notify_url` notification with once it is verified and processed.
 pub const MCH_NOTIFY_URL_REPLY: &str = "{\"result\":\"SUCCESS\",\"msg\":\"OK\"}";
@@ -597,6 +653,14 @@ impl Verifier {
             None,
             "mch_notify_url",
         )
+    }
+    /// Like the method above, for a received `http::Request` (its body; the
+    /// signature is inside it).
+    pub fn verify_http_mch_notify_url<B: AsRef<[u8]>>(
+        &self,
+        request: &payspec_runtime::http::Request<B>,
+    ) -> Result<Verified<Response<crate::types::GatewayResult>>, ResponseError> {
+        self.verify_mch_notify_url(request.body().as_ref())
     }
 }
 /// Verified, typed `data` of any operation or notification, for callers that pick it at run time.
