@@ -566,7 +566,7 @@ fn client_rs(api: &Api) -> TokenStream {
             /// Signed subset of the response `data` members (`None`: all are signed).
             const SIGNED_FIELDS: Option<&'static [&'static str]>;
             /// Typed response `data`.
-            type Data: payspec_runtime::__private::serde::de::DeserializeOwned;
+            type Response: payspec_runtime::__private::serde::de::DeserializeOwned;
             /// Checks the spec's rules (lengths, values, groups).
             fn check(&self) -> Result<(), ValidationError>;
             /// Writes every parameter, common ones included, in signing (byte) order.
@@ -703,7 +703,7 @@ fn client_rs(api: &Api) -> TokenStream {
             }
 
             /// Verifies the raw response body of operation `O` and returns its typed `data`.
-            pub fn verify_response<O: Operation>(&self, body: &[u8]) -> Result<Verified<Response<O::Data>>, ResponseError> {
+            pub fn verify_response<O: Operation>(&self, body: &[u8]) -> Result<Verified<Response<O::Response>>, ResponseError> {
                 payspec_runtime::sorted_params::verify_typed(body, &self.key, DIGEST, O::SIGNED_FIELDS, O::NAME)
             }
 
@@ -711,7 +711,7 @@ fn client_rs(api: &Api) -> TokenStream {
             pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
                 &self,
                 response: &payspec_runtime::http::Response<B>,
-            ) -> Result<Verified<Response<O::Data>>, ResponseError> {
+            ) -> Result<Verified<Response<O::Response>>, ResponseError> {
                 if !response.status().is_success() {
                     return Err(ResponseError::HttpStatus(response.status().as_u16()));
                 }
@@ -783,7 +783,7 @@ fn client_rs(api: &Api) -> TokenStream {
         }
 
         impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
-            type Output = Verified<Response<O::Data>>;
+            type Output = Verified<Response<O::Response>>;
             type Error = ResponseError;
 
             fn creates(&self) -> bool {
@@ -1192,7 +1192,7 @@ fn operation_rs(api: &Api, op: &Operation) -> TokenStream {
             const PATH: &'static str = #path;
             const CREATES: bool = #creates;
             const SIGNED_FIELDS: Option<&'static [&'static str]> = #signed;
-            type Data = crate::types::#data;
+            type Response = crate::types::#data;
 
             fn check(&self) -> Result<(), ValidationError> {
                 self.validate()

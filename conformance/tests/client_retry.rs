@@ -109,7 +109,7 @@ impl Client<payspec_ksher::Gateway> {
         &self,
         request: &O,
     ) -> Result<
-        payspec_ksher::Verified<payspec_ksher::Response<O::Data>>,
+        payspec_ksher::Verified<payspec_ksher::Response<O::Response>>,
         ClientError<payspec_ksher::ResponseError>,
     > {
         self.transport.call(&self.gateway.exchange(request)).await
@@ -120,11 +120,11 @@ impl Client<payspec_ksher::Gateway> {
         query: &Q,
         cancel: &C,
         poll: &payspec_runtime::retry::PollPolicy,
-        outcome: impl Fn(&Q::Data) -> payspec_runtime::Outcome,
+        outcome: impl Fn(&Q::Response) -> payspec_runtime::Outcome,
     ) -> Result<
         payspec_runtime::retry::Settlement<
-            payspec_ksher::Verified<payspec_ksher::Response<Q::Data>>,
-            payspec_ksher::Verified<payspec_ksher::Response<C::Data>>,
+            payspec_ksher::Verified<payspec_ksher::Response<Q::Response>>,
+            payspec_ksher::Verified<payspec_ksher::Response<C::Response>>,
         >,
         ClientError<payspec_ksher::ResponseError>,
     > {

@@ -36,7 +36,7 @@ fn call<O: Operation>(
     verifier: &Verifier,
     base_url: &str,
     request: &O,
-) -> Result<O::Data, Error> {
+) -> Result<O::Response, Error> {
     let signed = signer.sign(request)?;
     let response = send(agent, signed.to_http(base_url)?)?;
     Ok(verifier

@@ -211,7 +211,7 @@ pub trait Operation {
     /// Signed subset of the response `data` members (`None`: all are signed).
     const SIGNED_FIELDS: Option<&'static [&'static str]>;
     /// Typed response `data`.
-    type Data: payspec_runtime::__private::serde::de::DeserializeOwned;
+    type Response: payspec_runtime::__private::serde::de::DeserializeOwned;
     /// Checks the spec's rules (lengths, values, groups).
     fn check(&self) -> Result<(), ValidationError>;
     /// Writes every parameter, common ones included, in signing (byte) order.
@@ -381,7 +381,7 @@ impl Verifier {
     pub fn verify_response<O: Operation>(
         &self,
         body: &[u8],
-    ) -> Result<Verified<Response<O::Data>>, ResponseError> {
+    ) -> Result<Verified<Response<O::Response>>, ResponseError> {
         payspec_runtime::sorted_params::verify_typed(
             body,
             &self.key,
@@ -394,7 +394,7 @@ impl Verifier {
     pub fn verify_http_response<O: Operation, B: AsRef<[u8]>>(
         &self,
         response: &payspec_runtime::http::Response<B>,
-    ) -> Result<Verified<Response<O::Data>>, ResponseError> {
+    ) -> Result<Verified<Response<O::Response>>, ResponseError> {
         if !response.status().is_success() {
             return Err(ResponseError::HttpStatus(response.status().as_u16()));
         }
@@ -474,7 +474,7 @@ pub struct Call<'a, O> {
     request: &'a O,
 }
 impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
-    type Output = Verified<Response<O::Data>>;
+    type Output = Verified<Response<O::Response>>;
     type Error = ResponseError;
     fn creates(&self) -> bool {
         O::CREATES

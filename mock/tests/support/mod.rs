@@ -123,7 +123,7 @@ impl KsherClient {
     pub fn call<O: payspec_ksher::Operation>(
         &self,
         request: &O,
-    ) -> Result<payspec_ksher::Response<O::Data>, payspec_ksher::ResponseError> {
+    ) -> Result<payspec_ksher::Response<O::Response>, payspec_ksher::ResponseError> {
         let response = self.http(request);
         let verified = self.verifier.verify_http_response::<O, _>(&response)?;
         self.exercised.lock().unwrap().insert(O::NAME);

@@ -267,7 +267,7 @@ impl crate::Operation for AppPayRequest {
     const PATH: &'static str = "/app_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::PageResult;
+    type Response = crate::types::PageResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -70,7 +70,7 @@ impl crate::Operation for CancelOrderRequest {
     const PATH: &'static str = "/cancel_order";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::SimpleResult;
+    type Response = crate::types::SimpleResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -70,7 +70,7 @@ impl crate::Operation for GatewayOrderQueryRequest {
     const PATH: &'static str = "/gateway_order_query";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::GatewayResult;
+    type Response = crate::types::GatewayResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

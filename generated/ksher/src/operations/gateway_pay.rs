@@ -343,7 +343,7 @@ impl crate::Operation for GatewayPayRequest {
     const PATH: &'static str = "/gateway_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::GatewayPayData;
+    type Response = crate::types::GatewayPayData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

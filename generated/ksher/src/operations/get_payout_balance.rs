@@ -67,7 +67,7 @@ impl crate::Operation for GetPayoutBalanceRequest {
     const PATH: &'static str = "/get_payout_balance";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::GetPayoutBalanceData;
+    type Response = crate::types::GetPayoutBalanceData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

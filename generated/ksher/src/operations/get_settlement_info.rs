@@ -102,7 +102,7 @@ impl crate::Operation for GetSettlementInfoRequest {
     const SIGNED_FIELDS: Option<&'static [&'static str]> = Some(
         &["begin_date", "end_date", "nonce_str"],
     );
-    type Data = crate::types::GetSettlementInfoData;
+    type Response = crate::types::GetSettlementInfoData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -196,7 +196,7 @@ impl crate::Operation for JsapiPayRequest {
     const PATH: &'static str = "/jsapi_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::PageResult;
+    type Response = crate::types::PageResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

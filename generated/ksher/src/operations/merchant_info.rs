@@ -50,7 +50,7 @@ impl crate::Operation for MerchantInfoRequest {
     const SIGNED_FIELDS: Option<&'static [&'static str]> = Some(
         &["account_type", "business_mode", "mch_id", "mobile", "nonce_str"],
     );
-    type Data = crate::types::MerchantInfoData;
+    type Response = crate::types::MerchantInfoData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -242,7 +242,7 @@ impl crate::Operation for MiniProgramPayRequest {
     const PATH: &'static str = "/mini_program_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::MiniProgramPayData;
+    type Response = crate::types::MiniProgramPayData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -206,7 +206,7 @@ impl crate::Operation for NativePayRequest {
     const PATH: &'static str = "/native_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::NativePayData;
+    type Response = crate::types::NativePayData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -126,7 +126,7 @@ impl crate::Operation for OrderCloseRequest {
     const PATH: &'static str = "/order_close";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::SimpleResult;
+    type Response = crate::types::SimpleResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

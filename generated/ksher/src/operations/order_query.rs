@@ -116,7 +116,7 @@ impl crate::Operation for OrderQueryRequest {
     const PATH: &'static str = "/order_query";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::OrderQueryData;
+    type Response = crate::types::OrderQueryData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -82,7 +82,7 @@ impl crate::Operation for OrderQueryPayoutRequest {
     const PATH: &'static str = "/order_query_payout";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::OrderQueryPayoutData;
+    type Response = crate::types::OrderQueryPayoutData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -219,7 +219,7 @@ impl crate::Operation for OrderRefundRequest {
     const PATH: &'static str = "/order_refund";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::OrderRefundData;
+    type Response = crate::types::OrderRefundData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -136,7 +136,7 @@ impl crate::Operation for OrderReverseRequest {
     const PATH: &'static str = "/order_reverse";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::SimpleResult;
+    type Response = crate::types::SimpleResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

@@ -180,7 +180,7 @@ impl crate::Operation for PayoutRequest {
     const PATH: &'static str = "/payout";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::PayoutData;
+    type Response = crate::types::PayoutData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

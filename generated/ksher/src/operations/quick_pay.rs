@@ -183,7 +183,7 @@ impl crate::Operation for QuickPayRequest {
     const PATH: &'static str = "/quick_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::PaymentResult;
+    type Response = crate::types::PaymentResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

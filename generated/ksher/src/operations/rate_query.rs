@@ -95,7 +95,7 @@ impl crate::Operation for RateQueryRequest {
     const PATH: &'static str = "/rate_query";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::RateQueryData;
+    type Response = crate::types::RateQueryData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

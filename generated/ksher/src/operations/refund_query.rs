@@ -197,7 +197,7 @@ impl crate::Operation for RefundQueryRequest {
     const PATH: &'static str = "/refund_query";
     const CREATES: bool = false;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::RefundQueryData;
+    type Response = crate::types::RefundQueryData;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }

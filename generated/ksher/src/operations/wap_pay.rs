@@ -233,7 +233,7 @@ impl crate::Operation for WapPayRequest {
     const PATH: &'static str = "/wap_pay";
     const CREATES: bool = true;
     const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
-    type Data = crate::types::PageResult;
+    type Response = crate::types::PageResult;
     fn check(&self) -> Result<(), ValidationError> {
         self.validate()
     }
