@@ -798,6 +798,51 @@ mod tests {
         assert!(data_string_to_verify(strings.as_bytes(), None).is_ok());
     }
 
+    /// The documented bounds, and their exact edges: a body of exactly the limit passes the
+    /// size check; depth counts nesting, not the number of arrays (siblings close again).
+    #[test]
+    fn bounds_are_the_documented_ones_with_exact_edges() {
+        assert_eq!(MAX_DOCUMENT_BYTES, 2 * 1024 * 1024);
+        assert_eq!(MAX_DOCUMENT_BYTES, 2_097_152);
+        assert_eq!(MAX_NESTING_DEPTH, 32);
+        let at_limit = vec![b' '; MAX_DOCUMENT_BYTES];
+        assert_eq!(check_document_bounds(&at_limit), Ok(()));
+        let over = vec![b' '; MAX_DOCUMENT_BYTES + 1];
+        assert!(matches!(
+            check_document_bounds(&over),
+            Err(DataVerifyError::TooLarge { .. })
+        ));
+        let siblings = format!(
+            r#"{{"code":0,"data":{{"x":[{}],"y":{{}},"z":[[]]}}}}"#,
+            vec!["[1]"; 200].join(",")
+        );
+        assert_eq!(check_document_bounds(siblings.as_bytes()), Ok(()));
+        assert!(data_string_to_verify(siblings.as_bytes(), None).is_ok());
+    }
+
+    #[test]
+    fn malformed_means_not_a_gateway_document() {
+        use DataVerifyError::*;
+        for e in [
+            Malformed("x".into()),
+            TooLarge { size: 1, limit: 0 },
+            TooDeep { limit: 1 },
+        ] {
+            assert!(e.is_malformed(), "{e:?}");
+        }
+        for e in [
+            ErrorEnvelope {
+                code: "1".into(),
+                msg: String::new(),
+            },
+            MissingData,
+            MalformedSign,
+            BadSignature,
+        ] {
+            assert!(!e.is_malformed(), "{e:?}");
+        }
+    }
+
     #[test]
     fn oversized_bodies_are_refused_unparsed() {
         let body = format!(
@@ -868,6 +913,26 @@ mod tests {
             None,
             Err(DataVerifyError::Malformed("duplicate member name".into())),
         );
+    }
+
+    /// Generated code pushes parameters in byte order; a push out of order is a generator bug,
+    /// caught by a debug assertion.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "parameters must be pushed in byte order")]
+    fn writer_refuses_parameters_out_of_order_in_debug_builds() {
+        let mut w = ParamWriter::default();
+        w.push_str("total_fee", "1");
+        w.push_str("appid", "mch1");
+    }
+
+    #[test]
+    fn writer_debug_shows_the_string_to_sign_only() {
+        let mut w = ParamWriter::default();
+        w.push_str("appid", "mch1");
+        let shown = format!("{w:?}");
+        assert!(shown.contains("appid=mch1"), "{shown}");
+        assert!(shown.starts_with("ParamWriter"), "{shown}");
     }
 
     #[test]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Mutation testing of the signature and verification code with cargo-mutants (installed here if
+# missing). Slow: not part of .ci/run. Each file gets its own run and time budget.
+#   scripts/mutants.sh [BUDGET_SECONDS_PER_FILE] [FILE...]
+# Default files: the runtime's signature, key and validation modules. Tests: the runtime's own and
+# the conformance crate's vector tests (the generated verification paths), all features (both RSA
+# backends). Results: mutants.out/<file>/ (caught, missed, timeout, unviable lists) and one summary
+# line per file; record them in TESTING.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+budget=${1:-1800}
+shift || true
+files=("$@")
+if [ ${#files[@]} -eq 0 ]; then
+  files=(runtime/src/sorted_params.rs runtime/src/header_signature.rs runtime/src/crypto.rs
+         runtime/src/validate.rs runtime/src/money.rs)
+fi
+command -v cargo-mutants >/dev/null 2>&1 || cargo install cargo-mutants --locked
+for f in "${files[@]}"; do
+  name=$(basename "$f" .rs)
+  out="mutants.out/$name"
+  mkdir -p "$out"
+  echo "==> $f (budget ${budget}s)"
+  timeout "$budget" cargo mutants --all-features -p payspec-runtime --file "$f" \
+    --test-package payspec-runtime --test-package payspec-conformance \
+    --minimum-test-timeout 60 --output "$out" >/dev/null 2>&1 || true
+  dir="$out/mutants.out"
+  count() { [ -f "$dir/$1.txt" ] && wc -l <"$dir/$1.txt" || echo 0; }
+  echo "$f: caught $(count caught), missed $(count missed), timeout $(count timeout), unviable $(count unviable)"
+done
