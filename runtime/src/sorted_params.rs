@@ -820,6 +820,24 @@ mod tests {
         assert!(data_string_to_verify(siblings.as_bytes(), None).is_ok());
     }
 
+    /// `sign` is a JSON string: its value counts, so hex digits written as JSON escapes decode
+    /// like plain ones (rule K1 speaks of the parsed string).
+    #[test]
+    fn escaped_sign_is_decoded_as_json() {
+        let key = PrivateKey::generate(crate::Backend::default(), 1024).expect("key");
+        let mut data = serde_json::Map::new();
+        data.insert("a".into(), "1".into());
+        let body = sign_data_document(&data, &[], None, &key, DigestAlgorithm::Md5).expect("signs");
+        let at = body.find("\"sign\":\"").expect("sign") + "\"sign\":\"".len();
+        let first = body[at..].chars().next().expect("hex digit");
+        let escaped = format!("{}\\u{:04x}{}", &body[..at], first as u32, &body[at + 1..]);
+        assert!(escaped.contains("\\u00"), "{escaped}");
+        assert!(
+            verify_data_signature(escaped.as_bytes(), &key.public_key(), DigestAlgorithm::Md5, None)
+                .is_ok()
+        );
+    }
+
     #[test]
     fn malformed_means_not_a_gateway_document() {
         use DataVerifyError::*;
