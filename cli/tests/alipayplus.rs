@@ -4,15 +4,10 @@ mod support;
 use support::payspec;
 
 use payspec_conformance::reasons;
+use payspec_conformance::testkit::load;
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
 use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::parse_request_time;
-
-fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
-    let path = vectors_dir().join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 #[test]
 fn vectors_through_cli() {

@@ -6,41 +6,9 @@ use support::payspec;
 use std::path::Path;
 
 use payspec_conformance::reasons;
+use payspec_conformance::testkit::{load, Report};
 use payspec_conformance::vectors::{Expect, KsherSigningCase, KsherVerificationCase, VectorFile};
 use payspec_conformance::vectors_dir;
-
-fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
-    let path = vectors_dir().join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Collects failures so one run reports every broken case.
-#[derive(Default)]
-struct Report(Vec<String>);
-
-impl Report {
-    fn check(
-        &mut self,
-        case: &str,
-        what: &str,
-        got: impl PartialEq<String> + std::fmt::Debug,
-        want: &str,
-    ) {
-        if got != want.to_owned() {
-            self.0
-                .push(format!("{case}: {what}: got {got:?}, want {want:?}"));
-        }
-    }
-    fn finish(self, total: usize) {
-        assert!(
-            self.0.is_empty(),
-            "{} of {total} checks failed:\n{}",
-            self.0.len(),
-            self.0.join("\n")
-        );
-    }
-}
 
 fn path_str(p: &Path) -> String {
     p.to_string_lossy().into_owned()

@@ -11,6 +11,7 @@ pub mod ksher;
 pub mod reasons;
 pub mod runner;
 pub mod strict_json;
+pub mod testkit;
 pub mod vectors;
 
 use std::path::{Path, PathBuf};

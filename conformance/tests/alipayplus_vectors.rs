@@ -5,20 +5,10 @@ use payspec_alipayplus::types::{self, NotifyPaymentData};
 use payspec_alipayplus::{AnyRequest, Verifier};
 use payspec_conformance::alipayplus::{sign_raw, verify, Kind, Message};
 use payspec_conformance::reasons;
+use payspec_conformance::testkit::{key_text, load};
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
-use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::parse_request_time;
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
-
-fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
-    let path = vectors_dir().join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn key_text(rel: &str) -> String {
-    std::fs::read_to_string(vectors_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
 
 fn kind(text: &str) -> Kind {
     match text {

@@ -3,49 +3,12 @@
 
 use payspec_conformance::ksher::{sign_params, verify_body};
 use payspec_conformance::reasons;
+use payspec_conformance::testkit::{key_text, load, Report};
 use payspec_conformance::vectors::{
     param_text, Expect, KsherSigningCase, KsherVerificationCase, VectorFile,
 };
-use payspec_conformance::vectors_dir;
 use payspec_runtime::sorted_params::{data_string_to_verify, string_to_sign};
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
-
-fn load<C: serde::de::DeserializeOwned>(rel: &str) -> VectorFile<C> {
-    let path = vectors_dir().join(rel);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn key_text(rel: &str) -> String {
-    std::fs::read_to_string(vectors_dir().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-/// Collects failures so one run reports every broken case.
-#[derive(Default)]
-struct Report(Vec<String>);
-
-impl Report {
-    fn check(
-        &mut self,
-        case: &str,
-        what: &str,
-        got: impl PartialEq<String> + std::fmt::Debug,
-        want: &str,
-    ) {
-        if got != want.to_owned() {
-            self.0
-                .push(format!("{case}: {what}: got {got:?}, want {want:?}"));
-        }
-    }
-    fn finish(self, total: usize) {
-        assert!(
-            self.0.is_empty(),
-            "{} of {total} checks failed:\n{}",
-            self.0.len(),
-            self.0.join("\n")
-        );
-    }
-}
 
 #[test]
 fn request_signing_vectors_through_typed_api() {

@@ -197,6 +197,19 @@ pub trait Exchange {
     ) -> Result<Self::Output, AttemptError<Self::Error>>;
 }
 
+/// A gateway that turns a request of type `R` into one call ([`Exchange`]). Generated crates
+/// implement it for their `Gateway` and every operation, so the runtime's generic client
+/// (`transport::Client`, feature `client`) serves every generated crate the same way.
+pub trait MakeExchange<R> {
+    /// One call of the operation.
+    type Call<'a>: Exchange
+    where
+        Self: 'a,
+        R: 'a;
+    /// The sans-IO halves of one call of `request`.
+    fn make_exchange<'a>(&'a self, request: &'a R) -> Self::Call<'a>;
+}
+
 /// The result of one attempt, as an [`Exchange`] classifies it.
 #[derive(Debug)]
 pub enum AttemptError<E> {

@@ -832,10 +832,13 @@ mod tests {
         let first = body[at..].chars().next().expect("hex digit");
         let escaped = format!("{}\\u{:04x}{}", &body[..at], first as u32, &body[at + 1..]);
         assert!(escaped.contains("\\u00"), "{escaped}");
-        assert!(
-            verify_data_signature(escaped.as_bytes(), &key.public_key(), DigestAlgorithm::Md5, None)
-                .is_ok()
-        );
+        assert!(verify_data_signature(
+            escaped.as_bytes(),
+            &key.public_key(),
+            DigestAlgorithm::Md5,
+            None
+        )
+        .is_ok());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-pub use crate::retry::{AttemptError, ClientError, Exchange, RequestError};
+pub use crate::retry::{AttemptError, ClientError, Exchange, MakeExchange, RequestError};
 
 /// Why an [`HttpTransport`] could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -166,5 +166,44 @@ impl HttpTransport {
             last_query: last,
             cancel,
         })
+    }
+}
+
+/// A generated crate's `Gateway` with the HTTP transport: each generated crate exports it as
+/// `Client` (its `client` feature). `call` signs each attempt afresh, sends it, retries only when
+/// that is safe for payments, and returns the verified, typed answer.
+#[derive(Clone, Debug)]
+pub struct Client<G> {
+    gateway: G,
+    transport: HttpTransport,
+}
+
+impl<G> Client<G> {
+    /// A client over `gateway` and `transport`.
+    pub fn new(gateway: G, transport: HttpTransport) -> Self {
+        Client { gateway, transport }
+    }
+
+    /// Calls the operation of `request`.
+    pub async fn call<'a, R>(
+        &'a self,
+        request: &'a R,
+    ) -> Result<<G::Call<'a> as Exchange>::Output, ClientError<<G::Call<'a> as Exchange>::Error>>
+    where
+        G: MakeExchange<R>,
+    {
+        self.transport
+            .call(&self.gateway.make_exchange(request))
+            .await
+    }
+
+    /// The gateway (the sans-IO halves, e.g. for [`HttpTransport::settle`]).
+    pub fn gateway(&self) -> &G {
+        &self.gateway
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &HttpTransport {
+        &self.transport
     }
 }

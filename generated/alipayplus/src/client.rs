@@ -453,45 +453,18 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
         }
     }
 }
-/// A [`Gateway`] with the runtime's HTTP transport (feature `client`): signs each
-/// attempt afresh, sends it, retries only when that is safe for payments, and returns the
-/// verified, typed answer.
-#[cfg(feature = "client")]
-#[derive(Clone, Debug)]
-pub struct Client {
-    gateway: Gateway,
-    transport: payspec_runtime::transport::HttpTransport,
-}
-#[cfg(feature = "client")]
-impl Client {
-    /// A client over `gateway` and `transport`.
-    pub fn new(
-        gateway: Gateway,
-        transport: payspec_runtime::transport::HttpTransport,
-    ) -> Self {
-        Client { gateway, transport }
-    }
-    /// Calls operation `O`.
-    pub async fn call<O: Operation>(
-        &self,
-        request: &O,
-    ) -> Result<
-        <Call<'_, O> as payspec_runtime::retry::Exchange>::Output,
-        payspec_runtime::retry::ClientError<
-            <Call<'_, O> as payspec_runtime::retry::Exchange>::Error,
-        >,
-    > {
-        self.transport.call(&self.gateway.exchange(request)).await
-    }
-    /// The gateway (sans-IO halves, for [`payspec_runtime::transport::HttpTransport::settle`]).
-    pub fn gateway(&self) -> &Gateway {
-        &self.gateway
-    }
-    /// The transport.
-    pub fn transport(&self) -> &payspec_runtime::transport::HttpTransport {
-        &self.transport
+impl<O: Operation> payspec_runtime::retry::MakeExchange<O> for Gateway {
+    type Call<'a> = Call<'a, O> where O: 'a;
+    fn make_exchange<'a>(&'a self, request: &'a O) -> Call<'a, O> {
+        self.exchange(request)
     }
 }
+/// The [`Gateway`] with the runtime's HTTP transport (feature `client`):
+/// `Client::new(gateway, transport)`, then `client.call(&request).await` signs each
+/// attempt afresh, sends it, retries only when that is safe for payments, and returns
+/// the verified, typed answer.
+#[cfg(feature = "client")]
+pub type Client = payspec_runtime::transport::Client<Gateway>;
 /// The body to answer a `notifyPayment` notification with once it is verified and processed.
 pub const NOTIFY_PAYMENT_REPLY: &str = "{\"result\":{\"resultCode\":\"SUCCESS\",\"resultStatus\":\"S\",\"resultMessage\":\"success\"}}";
 impl Verifier {
