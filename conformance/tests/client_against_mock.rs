@@ -232,19 +232,20 @@ async fn generated_clients_have_one_shape() {
     use payspec_alipayplus::operations::inquiry_payment::InquiryPaymentRequest;
     use payspec_ksher::operations::order_query::OrderQueryRequest;
 
-    let (merchant, gateway) = keys(1024);
-    let mock = MockGateway::start(Config::new(
-        Api::Ksher,
-        merchant.public_key(),
-        gateway.clone(),
-    ))
-    .unwrap();
+    /// A mock of `api` with fresh keys: (mock, merchant key, gateway key).
+    fn mock(api: Api, bits: u32) -> (payspec_mock::Running, PrivateKey, PrivateKey) {
+        let (merchant, gateway) = keys(bits);
+        let config = Config::new(api, merchant.public_key(), gateway.clone());
+        (MockGateway::start(config).unwrap(), merchant, gateway)
+    }
+
+    let (mock_gateway, merchant, gateway) = mock(Api::Ksher, 1024);
     let client = payspec_ksher::Client::new(
         payspec_ksher::Gateway::new(
             payspec_ksher::Signer::new("mch35000", merchant),
             payspec_ksher::Verifier::new(gateway.public_key()),
         )
-        .with_base_url(mock.base_url()),
+        .with_base_url(mock_gateway.base_url()),
         transport(),
     );
     let query = OrderQueryRequest::builder()
@@ -264,19 +265,13 @@ async fn generated_clients_have_one_shape() {
     );
     assert_eq!(answer.data.outcome(), Some(Outcome::Unknown));
 
-    let (merchant, gateway) = keys(2048);
-    let mock = MockGateway::start(Config::new(
-        Api::AlipayPlus,
-        merchant.public_key(),
-        gateway.clone(),
-    ))
-    .unwrap();
+    let (mock_gateway, merchant, gateway) = mock(Api::AlipayPlus, 2048);
     let client = payspec_alipayplus::Client::new(
         payspec_alipayplus::Gateway::new(
             payspec_alipayplus::Signer::new("CLIENT_1", merchant),
             payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
         )
-        .with_base_url(mock.base_url()),
+        .with_base_url(mock_gateway.base_url()),
         transport(),
     );
     let inquiry: InquiryPaymentRequest =
