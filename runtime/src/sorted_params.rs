@@ -841,6 +841,21 @@ mod tests {
         .is_ok());
     }
 
+    /// Objects nested up to the depth limit render with every level sorted.
+    #[test]
+    fn nested_objects_up_to_the_limit_render_sorted() {
+        let levels = MAX_NESTING_DEPTH - 2;
+        let open: String = (0..levels).map(|_| r#"{"z":1,"a":"#).collect();
+        let close = "}".repeat(levels);
+        let body = format!(r#"{{"code":0,"data":{{"x":{open}0{close}}}}}"#);
+        let inner: String = (0..levels).map(|_| r#"{"a":"#).collect();
+        let tail = r#","z":1}"#.repeat(levels);
+        assert_eq!(
+            data_string_to_verify(body.as_bytes(), None),
+            Ok(format!("x={inner}0{tail}"))
+        );
+    }
+
     #[test]
     fn malformed_means_not_a_gateway_document() {
         use DataVerifyError::*;
