@@ -1022,6 +1022,31 @@ mod tests {
         assert!(four_k.len() < MAX_SIGNATURE_HEADER_BYTES);
     }
 
+    /// A value of exactly the limit is parsed (and judged on its content); one byte more is not.
+    #[test]
+    fn header_length_limit_is_inclusive() {
+        let pad = |len: usize| {
+            let head = "signature=q%2B%2Fw,x=";
+            format!("{head}{}", "y".repeat(len - head.len()))
+        };
+        let at_limit = pad(MAX_SIGNATURE_HEADER_BYTES);
+        assert_eq!(at_limit.len(), MAX_SIGNATURE_HEADER_BYTES);
+        assert!(parse_signature_header(&at_limit).is_ok());
+        assert!(matches!(
+            parse_signature_header(&pad(MAX_SIGNATURE_HEADER_BYTES + 1)),
+            Err(HeaderError::TooLong { .. })
+        ));
+    }
+
+    /// `%XX` decodes in either hex case.
+    #[test]
+    fn percent_escapes_decode_in_both_cases() {
+        let upper = parse_signature_header("signature=q%2B%2Fw").expect("upper");
+        let lower = parse_signature_header("signature=q%2b%2fw").expect("lower");
+        assert_eq!(upper.signature, SIG_BYTES.to_vec());
+        assert_eq!(lower.signature, SIG_BYTES.to_vec());
+    }
+
     #[test]
     fn errors_do_not_echo_long_input() {
         let long = "x".repeat(500);
