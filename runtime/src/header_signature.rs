@@ -1068,6 +1068,42 @@ mod tests {
         }
     }
 
+    /// Edges found by mutation testing: zero-padded 18-digit epoch milliseconds, each separator
+    /// on its own, a 5-character offset without `:`, the largest offsets.
+    #[test]
+    fn time_parsing_edges() {
+        check_time(
+            "000000000000000001",
+            Some(datetime!(1970-01-01 00:00:00.001 UTC)),
+        );
+        let reason = |v: &str| parse_request_time(v).map_err(|e| e.reason).err();
+        assert_eq!(
+            reason(&"9".repeat(19)),
+            Some("epoch milliseconds out of range")
+        );
+        assert_eq!(
+            reason(&"9".repeat(40)),
+            Some("epoch milliseconds out of range")
+        );
+        for bad in [
+            "2024-01/01T12:00:00Z",
+            "2024/01-01T12:00:00Z",
+            "2024-01-01T12:00-00Z",
+            "2024-01-01T12-00:00Z",
+            "2024-01-01T12:00:00+08x00",
+        ] {
+            check_time(bad, None);
+        }
+        check_time(
+            "2024-01-01T12:00:00+23:00",
+            Some(datetime!(2024-01-01 12:00 +23)),
+        );
+        check_time(
+            "2024-01-01T12:00:00-23:59",
+            Some(datetime!(2024-01-01 12:00 -23:59)),
+        );
+    }
+
     #[test]
     fn time_parsing() {
         check_time(
