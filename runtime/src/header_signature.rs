@@ -1070,6 +1070,40 @@ mod tests {
 
     /// Edges found by mutation testing: zero-padded 18-digit epoch milliseconds, each separator
     /// on its own, a 5-character offset without `:`, the largest offsets.
+    /// A verdict says whether it was signed, and keeps the exact body either way.
+    #[test]
+    fn verdicts_say_whether_they_were_signed_and_keep_the_body() {
+        let key = PrivateKey::generate(crate::Backend::default(), 1024).expect("key");
+        let keys = [key.public_key()];
+        let body = br#"{"result":{"resultStatus":"F"}}"#;
+        let time = "2024-01-01T12:00:00+08:00";
+        let signed = sign(&key, "POST", "/p", "C1", time, body, 1).expect("signs");
+        let check =
+            |signature: Option<&'static str>, response_time: Option<&'static str>| ResponseCheck {
+                method: "POST",
+                path: "/p",
+                client_id: "C1",
+                response_time,
+                signature_header: signature,
+                body,
+                unsigned_allowance: Some(UnsignedAllowance {
+                    status_path: &["result", "resultStatus"],
+                    allowed: &["F", "U"],
+                }),
+            };
+        let header: &'static str = Box::leak(signed.header.into_boxed_str());
+        let verdict = verify_response(&check(Some(header), Some(time)), &keys)
+            .expect("signed")
+            .into_inner();
+        assert!(verdict.is_signed());
+        assert_eq!(verdict.body(), body);
+        let verdict = verify_response(&check(None, None), &keys)
+            .expect("allowed unsigned")
+            .into_inner();
+        assert!(!verdict.is_signed());
+        assert_eq!(verdict.body(), body);
+    }
+
     #[test]
     fn time_parsing_edges() {
         check_time(
