@@ -809,9 +809,7 @@ fn client_rs(api: &Api) -> TokenStream {
                     }),
                     // Only an envelope whose code the spec lists as transient is sent again; a
                     // wrong merchant id or a bad signature would fail the same way every time.
-                    Err(e @ ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { .. }))
-                        if matches!(&e, ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { code, .. }) if RETRYABLE_ENVELOPE_CODES.contains(&code.as_str())) =>
-                    {
+                    Err(e) if e.envelope_code().is_some_and(|c| RETRYABLE_ENVELOPE_CODES.contains(&c)) => {
                         Err(AttemptError::Retryable {
                             outcome: AttemptOutcome::GatewaySaysRetry,
                             detail: e.to_string(),

@@ -436,7 +436,6 @@ fn render_top_value(value: &RawValue, out: &mut String) -> Result<(), DataVerify
 
 fn render_nested(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
     let mut renderer = NestedRenderer {
-        text: value.get().as_bytes(),
         source: value.get(),
         pos: 0,
     };
@@ -448,25 +447,31 @@ fn render_nested(value: &RawValue, out: &mut String) -> Result<(), DataVerifyErr
 /// members sorted by name, in one pass over its text: no value is parsed twice, and the nesting
 /// depth is bounded by [`MAX_NESTING_DEPTH`] (also checked before parsing).
 struct NestedRenderer<'a> {
-    text: &'a [u8],
     source: &'a str,
     pos: usize,
 }
 
 impl<'a> NestedRenderer<'a> {
+    fn text(&self) -> &'a [u8] {
+        self.source.as_bytes()
+    }
+
     fn malformed(&self) -> DataVerifyError {
         DataVerifyError::Malformed(format!("invalid nested JSON at byte {}", self.pos))
     }
 
     fn skip_ws(&mut self) {
-        while matches!(self.text.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while matches!(
+            self.text().get(self.pos),
+            Some(b' ' | b'\t' | b'\n' | b'\r')
+        ) {
             self.pos += 1;
         }
     }
 
     fn eat(&mut self, byte: u8) -> Result<(), DataVerifyError> {
         self.skip_ws();
-        if self.text.get(self.pos) == Some(&byte) {
+        if self.text().get(self.pos) == Some(&byte) {
             self.pos += 1;
             Ok(())
         } else {
@@ -478,12 +483,12 @@ impl<'a> NestedRenderer<'a> {
     fn string_token(&mut self) -> Result<&'a str, DataVerifyError> {
         self.skip_ws();
         let start = self.pos;
-        if self.text.get(start) != Some(&b'"') {
+        if self.text().get(start) != Some(&b'"') {
             return Err(self.malformed());
         }
         let mut i = start + 1;
         loop {
-            match self.text.get(i) {
+            match self.text().get(i) {
                 Some(b'\\') => i += 2,
                 Some(b'"') => break,
                 Some(_) => i += 1,
@@ -502,20 +507,25 @@ impl<'a> NestedRenderer<'a> {
         }
     }
 
-    fn write_string(&self, token: &'a str, out: &mut String) -> Result<(), DataVerifyError> {
-        if token.contains('\\') {
-            write_json_string(&self.decode(token)?, out);
-        } else {
+    /// Writes a string token as minimal JSON and returns its value (decoded once).
+    fn write_string(
+        &self,
+        token: &'a str,
+        out: &mut String,
+    ) -> Result<Cow<'a, str>, DataVerifyError> {
+        let value = self.decode(token)?;
+        match value {
             // Without escapes the text is already minimal JSON (control characters cannot
             // occur raw in valid JSON).
-            out.push_str(token);
+            Cow::Borrowed(_) => out.push_str(token),
+            Cow::Owned(ref decoded) => write_json_string(decoded, out),
         }
-        Ok(())
+        Ok(value)
     }
 
     fn value(&mut self, out: &mut String, depth: usize) -> Result<(), DataVerifyError> {
         self.skip_ws();
-        match self.text.get(self.pos) {
+        match self.text().get(self.pos) {
             Some(b'{') | Some(b'[') if depth > MAX_NESTING_DEPTH => Err(DataVerifyError::TooDeep {
                 limit: MAX_NESTING_DEPTH,
             }),
@@ -524,13 +534,13 @@ impl<'a> NestedRenderer<'a> {
                 self.pos += 1;
                 out.push('[');
                 self.skip_ws();
-                if self.text.get(self.pos) == Some(&b']') {
+                if self.text().get(self.pos) == Some(&b']') {
                     self.pos += 1;
                 } else {
                     loop {
                         self.value(out, depth + 1)?;
                         self.skip_ws();
-                        match self.text.get(self.pos) {
+                        match self.text().get(self.pos) {
                             Some(b',') => {
                                 self.pos += 1;
                                 out.push(',');
@@ -548,12 +558,12 @@ impl<'a> NestedRenderer<'a> {
             }
             Some(b'"') => {
                 let token = self.string_token()?;
-                self.write_string(token, out)
+                self.write_string(token, out).map(drop)
             }
             Some(_) => {
                 // Numbers keep their exact token text; true/false/null are literals.
                 let start = self.pos;
-                while self.text.get(self.pos).is_some_and(|b| {
+                while self.text().get(self.pos).is_some_and(|b| {
                     !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
                 }) {
                     self.pos += 1;
@@ -578,7 +588,7 @@ impl<'a> NestedRenderer<'a> {
         // (name, start, end) of each rendered `"name":value` within `out`.
         let mut members: Vec<(Cow<'a, str>, usize, usize)> = Vec::new();
         self.skip_ws();
-        if self.text.get(self.pos) == Some(&b'}') {
+        if self.text().get(self.pos) == Some(&b'}') {
             self.pos += 1;
         } else {
             loop {
@@ -586,15 +596,14 @@ impl<'a> NestedRenderer<'a> {
                     out.push(',');
                 }
                 let token = self.string_token()?;
-                let name = self.decode(token)?;
                 let start = out.len();
-                self.write_string(token, out)?;
+                let name = self.write_string(token, out)?;
                 self.eat(b':')?;
                 out.push(':');
                 self.value(out, depth + 1)?;
                 members.push((name, start, out.len()));
                 self.skip_ws();
-                match self.text.get(self.pos) {
+                match self.text().get(self.pos) {
                     Some(b',') => self.pos += 1,
                     Some(b'}') => {
                         self.pos += 1;
@@ -1037,6 +1046,16 @@ pub enum ResponseError {
     /// The HTTP status was not a success (the body is not a gateway answer).
     #[error("HTTP status {0}")]
     HttpStatus(u16),
+}
+
+impl ResponseError {
+    /// The `code` of a gateway error envelope (as JSON text), if this is one.
+    pub fn envelope_code(&self) -> Option<&str> {
+        match self {
+            ResponseError::Verify(DataVerifyError::ErrorEnvelope { code, .. }) => Some(code),
+            _ => None,
+        }
+    }
 }
 
 /// Verifies `body` and parses its `data` into `D` (the generated type of the operation).

@@ -503,14 +503,10 @@ impl<O: Operation> payspec_runtime::retry::Exchange for Call<'_, O> {
                 })
             }
             Err(
-                e @ ResponseError::Verify(
-                    payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope { .. },
-                ),
-            ) if matches!(
-                & e,
-                ResponseError::Verify(payspec_runtime::sorted_params::DataVerifyError::ErrorEnvelope
-                { code, .. }) if RETRYABLE_ENVELOPE_CODES.contains(& code.as_str())
-            ) => {
+                e,
+            ) if e
+                .envelope_code()
+                .is_some_and(|c| RETRYABLE_ENVELOPE_CODES.contains(&c)) => {
                 Err(AttemptError::Retryable {
                     outcome: AttemptOutcome::GatewaySaysRetry,
                     detail: e.to_string(),
