@@ -86,6 +86,25 @@ pub fn expected(table: &[(&str, Rejection)], flags: &[String]) -> Option<Rejecti
         .map(|(_, r)| *r)
 }
 
+/// Judges one rejection: `Ok` when `got` is the kind the case's `flags` name in `table`;
+/// otherwise why not (`error` is the rejection's text, for the message).
+pub fn judge(
+    table: &[(&str, Rejection)],
+    flags: &[String],
+    got: Option<Rejection>,
+    error: &dyn std::fmt::Display,
+) -> Result<(), String> {
+    match (expected(table, flags), got) {
+        (Some(want), Some(got)) if want == got => Ok(()),
+        (None, _) => Err(format!(
+            "reject case without a reason flag (rejected: {error})"
+        )),
+        (Some(want), _) => Err(format!(
+            "rejected for another reason: {error} (want {want:?})"
+        )),
+    }
+}
+
 /// The kind of a Ksher verification error.
 pub fn ksher_kind(error: &ResponseError) -> Option<Rejection> {
     Some(match error {

@@ -75,18 +75,66 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
-/// Runs one step, printing its name and, when it ends, how long it took.
-fn step(name: &str, command: &mut Command) -> Result<(), String> {
-    println!("==> {name}");
-    let started = Instant::now();
-    let status = command
-        .status()
-        .map_err(|e| format!("{name}: cannot start {:?}: {e}", command.get_program()))?;
-    println!("==> {name}: {:.0?}", started.elapsed());
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{name} failed ({status})"))
+/// One step of `cargo xtask test`.
+struct Step {
+    name: &'static str,
+    command: Command,
+    /// Its output holds libtest's `test result:` lines, counted into the totals.
+    libtest: bool,
+    /// A failure stops the run (provisioning); a test failure lets the other runners go on.
+    fatal: bool,
+}
+
+impl Step {
+    fn new(name: &'static str, command: Command) -> Step {
+        Step {
+            name,
+            command,
+            libtest: false,
+            fatal: true,
+        }
+    }
+
+    fn tests(name: &'static str, command: Command, libtest: bool) -> Step {
+        Step {
+            name,
+            command,
+            libtest,
+            fatal: false,
+        }
+    }
+
+    /// Runs the step, printing its name and, when it ends, how long it took; with `libtest`,
+    /// passes stdout through while counting the results.
+    fn run(&mut self, totals: &mut Totals) -> Result<(), String> {
+        use std::io::BufRead as _;
+        let name = self.name;
+        println!("==> {name}");
+        let started = Instant::now();
+        let program = self.command.get_program().to_owned();
+        let cannot = |e: std::io::Error| format!("{name}: cannot start {program:?}: {e}");
+        let status = if self.libtest {
+            let mut child = self
+                .command
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .map_err(&cannot)?;
+            if let Some(out) = child.stdout.take() {
+                for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                    totals.add_libtest(&line);
+                    println!("{line}");
+                }
+            }
+            child.wait().map_err(|e| format!("{name}: {e}"))?
+        } else {
+            self.command.status().map_err(&cannot)?
+        };
+        println!("==> {name}: {:.0?}", started.elapsed());
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{name} failed ({status})"))
+        }
     }
 }
 
@@ -100,46 +148,42 @@ fn run_tests(root: &Path, extra: &[&str]) -> ExitCode {
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
-    let mut steps: Vec<(&str, Command)> = Vec::new();
     let mut deps = Command::new("bash");
     deps.arg(root.join("scripts/install-deps.sh"));
-    steps.push(("provision: system packages", deps));
     let mut interop = Command::new("bash");
     interop.arg(root.join("scripts/setup-interop.sh"));
-    steps.push(("provision: official Python SDK (.venv)", interop));
+    let mut steps = vec![
+        Step::new("provision: system packages", deps),
+        Step::new("provision: official Python SDK (.venv)", interop),
+    ];
     if nextest {
         let mut tests = cargo();
         tests
             .args(["nextest", "run", "--workspace", "--all-features"])
             .args(["--no-fail-fast", "--cargo-quiet"])
             .args(extra);
-        steps.push(("tests (cargo nextest)", tests));
+        // nextest's totals come from its JUnit report (.config/nextest.toml).
+        steps.push(Step::tests("tests (cargo nextest)", tests, false));
         let mut docs = cargo();
         docs.args(["test", "--workspace", "--all-features", "--doc"]);
-        steps.push(("doctests", docs));
+        steps.push(Step::tests("doctests", docs, true));
     } else {
         println!("cargo-nextest is not installed: running every test with cargo test instead");
         let mut tests = cargo();
         tests
             .args(["test", "--workspace", "--all-features", "--no-fail-fast"])
             .args(extra);
-        steps.push(("tests (cargo test)", tests));
+        steps.push(Step::tests("tests (cargo test)", tests, true));
     }
     let junit = target_dir(root).join("nextest/default/junit.xml");
     let _ = std::fs::remove_file(&junit);
     let mut totals = Totals::default();
     let mut failure = None;
-    for (name, mut command) in steps {
-        command.current_dir(root);
-        let result = if name == "doctests" || name.starts_with("tests (cargo test)") {
-            // Read libtest's `test result:` lines while passing the output through.
-            step_counting(name, &mut command, &mut totals)
-        } else {
-            step(name, &mut command)
-        };
-        if let Err(e) = result {
+    for mut step in steps {
+        step.command.current_dir(root);
+        if let Err(e) = step.run(&mut totals) {
             failure = Some(e);
-            if !name.starts_with("tests") {
+            if step.fatal {
                 break;
             }
         }
@@ -219,30 +263,6 @@ impl Totals {
         let failed = attr("failures") + attr("errors");
         self.passed += attr("tests").saturating_sub(failed);
         self.failed += failed;
-    }
-}
-
-/// Like [`step`], passing stdout through and counting libtest's results.
-fn step_counting(name: &str, command: &mut Command, totals: &mut Totals) -> Result<(), String> {
-    use std::io::BufRead as _;
-    println!("==> {name}");
-    let started = Instant::now();
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("{name}: cannot start {:?}: {e}", command.get_program()))?;
-    if let Some(out) = child.stdout.take() {
-        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-            totals.add_libtest(&line);
-            println!("{line}");
-        }
-    }
-    let status = child.wait().map_err(|e| format!("{name}: {e}"))?;
-    println!("==> {name}: {:.0?}", started.elapsed());
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{name} failed ({status})"))
     }
 }
 
