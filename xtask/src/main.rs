@@ -175,7 +175,8 @@ fn run_tests(root: &Path, extra: &[&str]) -> ExitCode {
             .args(extra);
         steps.push(Step::tests("tests (cargo test)", tests, true));
     }
-    let junit = target_dir(root).join("nextest/default/junit.xml");
+    // Fixed by `[store] dir` in .config/nextest.toml, whatever CARGO_TARGET_DIR says.
+    let junit = root.join("target/nextest/default/junit.xml");
     let _ = std::fs::remove_file(&junit);
     let mut totals = Totals::default();
     let mut failure = None;
@@ -209,14 +210,6 @@ fn run_tests(root: &Path, extra: &[&str]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Where cargo puts build output for this checkout.
-fn target_dir(root: &Path) -> std::path::PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
 }
 
 /// Tests run, over every runner.
