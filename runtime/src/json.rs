@@ -45,6 +45,31 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     }
 }
 
+/// `true` for `None`: the `skip_serializing_if` of optional members in generated types.
+pub fn is_none<T>(value: &Option<T>) -> bool {
+    value.is_none()
+}
+
+/// Writes a required integer as a JSON string (`100` → `"100"`).
+pub fn u64_text<S: Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// Writes a required boolean as a JSON string.
+pub fn bool_text<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if *value { "true" } else { "false" })
+}
+
+/// Reads a required integer given as a JSON number or a digit string.
+pub fn u64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    crate::lenient::opt_u64(d)?.ok_or_else(|| D::Error::custom("expected an integer, found none"))
+}
+
+/// Reads a required boolean given as `true`/`false` or as a string.
+pub fn bool_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    opt_bool(d)?.ok_or_else(|| D::Error::custom("expected a boolean, found none"))
+}
+
 /// `order.goods[0].name` for an ignored member (Option and newtype layers are invisible in JSON).
 fn member_path(path: &serde_ignored::Path<'_>) -> String {
     use serde_ignored::Path;
@@ -161,4 +186,14 @@ mod tests {
             "parameter `items[1].x` is invalid: unknown member"
         );
     }
+}
+
+/// The serde helpers generated types name in their `#[serde(...)]` attributes, under short
+/// names (one glob import keeps every attribute on one line).
+pub mod fields {
+    pub use super::{
+        bool_as_string, bool_lenient, bool_text, is_none, opt_bool, u64_as_string, u64_lenient,
+        u64_text,
+    };
+    pub use crate::lenient::{opt_text, opt_u64};
 }

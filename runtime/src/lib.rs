@@ -7,6 +7,7 @@
 //!
 //! Signing and verification are sans-IO: pure functions of bytes, keys, a clock and a nonce source.
 
+pub mod api;
 pub mod clock;
 pub mod crypto;
 pub mod header_signature;
@@ -14,6 +15,7 @@ pub mod json;
 pub mod lenient;
 pub mod money;
 pub mod retry;
+pub mod scheme;
 pub mod sorted_params;
 #[cfg(feature = "client")]
 pub mod transport;

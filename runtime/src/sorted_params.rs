@@ -98,6 +98,12 @@ impl ParamWriter {
         self.push_str(name, buf.format(value));
     }
 
+    /// Appends parameter `name` if it has a value (an absent option writes nothing); names
+    /// must come in byte order.
+    pub fn param(&mut self, name: &'static str, value: &impl crate::api::ToParam) {
+        value.write_param(name, self);
+    }
+
     /// The string to sign so far.
     pub fn string_to_sign(&self) -> &str {
         &self.string_to_sign

@@ -59,9 +59,20 @@ pub enum ValidationError {
         /// The unknown parameter name.
         name: String,
     },
+    /// Several rules are broken at once; each is listed.
+    #[error("{} rules broken: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Several(Vec<ValidationError>),
 }
 
 impl ValidationError {
+    /// Every broken rule: the one, or each of [`ValidationError::Several`].
+    pub fn each(&self) -> &[ValidationError] {
+        match self {
+            ValidationError::Several(list) => list,
+            one => std::slice::from_ref(one),
+        }
+    }
+
     /// The wire name of the parameter concerned (the first one, for groups).
     pub fn field(&self) -> &str {
         match self {
@@ -72,6 +83,7 @@ impl ValidationError {
             ValidationError::AtLeastOneOf { fields } => fields.first().map_or("", String::as_str),
             ValidationError::Invalid { field, .. } => field,
             ValidationError::Unknown { name, .. } => name,
+            ValidationError::Several(list) => list.first().map_or("", ValidationError::field),
         }
     }
 }

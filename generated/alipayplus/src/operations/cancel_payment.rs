@@ -5,21 +5,19 @@
 //! Cancel a payment when no result arrived before it expired, or when the ACQP closes the payment before receiving its result.
 //!
 //! Source: MCP AlipayPlusPathConstants and cancelPayment tool; J-APS AlipayApsCancelPaymentRequest/Response
-//!
-//! Request body [`crate::types::CancelPaymentRequest`], response body [`crate::types::CancelPaymentResponse`].
-use payspec_runtime::ValidationError;
-use crate::Host;
-/// The request body of this operation.
+/// The request body of this operation (strict: required members are constructor arguments).
 pub type CancelPaymentRequest = crate::types::CancelPaymentRequest;
-/// The typed answer of this operation.
+/// The typed answer of this operation (lenient: every member optional).
 pub type CancelPaymentResponse = crate::types::CancelPaymentResponse;
-impl crate::Operation for crate::types::CancelPaymentRequest {
+impl payspec_runtime::scheme::header_rsa::Operation
+for crate::types::CancelPaymentRequest {
+    type Api = crate::Api;
     const NAME: &'static str = "cancelPayment";
-    const HOST: Host = Host::Main;
+    const HOST: crate::Host = crate::Host::Main;
     const PATH: &'static str = "/aps/api/v1/payments/cancelPayment";
     const CREATES: bool = false;
     type Response = crate::types::CancelPaymentResponse;
-    fn check(&self) -> Result<(), ValidationError> {
+    fn check(&self) -> Result<(), payspec_runtime::ValidationError> {
         self.validate()
     }
 }

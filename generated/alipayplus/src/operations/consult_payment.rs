@@ -7,21 +7,19 @@
 //! **Doubt:** The path is unconfirmed: the Java APS models have no path constant and no other Alipay+ source names it.
 //!
 //! Source: J-APS AlipayApsConsultPaymentRequest/Response
-//!
-//! Request body [`crate::types::ConsultPaymentRequest`], response body [`crate::types::ConsultPaymentResponse`].
-use payspec_runtime::ValidationError;
-use crate::Host;
-/// The request body of this operation.
+/// The request body of this operation (strict: required members are constructor arguments).
 pub type ConsultPaymentRequest = crate::types::ConsultPaymentRequest;
-/// The typed answer of this operation.
+/// The typed answer of this operation (lenient: every member optional).
 pub type ConsultPaymentResponse = crate::types::ConsultPaymentResponse;
-impl crate::Operation for crate::types::ConsultPaymentRequest {
+impl payspec_runtime::scheme::header_rsa::Operation
+for crate::types::ConsultPaymentRequest {
+    type Api = crate::Api;
     const NAME: &'static str = "consultPayment";
-    const HOST: Host = Host::Main;
+    const HOST: crate::Host = crate::Host::Main;
     const PATH: &'static str = "/aps/api/v1/payments/consultPayment";
     const CREATES: bool = false;
     type Response = crate::types::ConsultPaymentResponse;
-    fn check(&self) -> Result<(), ValidationError> {
+    fn check(&self) -> Result<(), payspec_runtime::ValidationError> {
         self.validate()
     }
 }

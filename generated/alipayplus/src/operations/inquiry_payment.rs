@@ -5,21 +5,19 @@
 //! Query a payment by `paymentRequestId` or `paymentId`. `result` is the status of the inquiry call itself; `paymentResult` is the status of the payment (S paid, F failed, U still in process: inquire again later).
 //!
 //! Source: APS-DOC api_acq_tile/inquiry_payment; MCP AlipayInquiryPaymentResponse; J-APS
-//!
-//! Request body [`crate::types::InquiryPaymentRequest`], response body [`crate::types::InquiryPaymentResponse`].
-use payspec_runtime::ValidationError;
-use crate::Host;
-/// The request body of this operation.
+/// The request body of this operation (strict: required members are constructor arguments).
 pub type InquiryPaymentRequest = crate::types::InquiryPaymentRequest;
-/// The typed answer of this operation.
+/// The typed answer of this operation (lenient: every member optional).
 pub type InquiryPaymentResponse = crate::types::InquiryPaymentResponse;
-impl crate::Operation for crate::types::InquiryPaymentRequest {
+impl payspec_runtime::scheme::header_rsa::Operation
+for crate::types::InquiryPaymentRequest {
+    type Api = crate::Api;
     const NAME: &'static str = "inquiryPayment";
-    const HOST: Host = Host::Main;
+    const HOST: crate::Host = crate::Host::Main;
     const PATH: &'static str = "/aps/api/v1/payments/inquiryPayment";
     const CREATES: bool = false;
     type Response = crate::types::InquiryPaymentResponse;
-    fn check(&self) -> Result<(), ValidationError> {
+    fn check(&self) -> Result<(), payspec_runtime::ValidationError> {
         self.validate()
     }
 }

@@ -5,21 +5,18 @@
 //! Cashier Payment: place the order with Alipay+ and get the wallet's cashier page. Send `paymentFactor.isCashierPayment` true; `paymentMethod.paymentMethodType` is the wallet, or `CONNECT_WALLET` with `presentmentMode` UNIFIED for the Alipay+ unified cashier. Mini programs: when the merchant mini program runs inside a wallet app (GCash, TNG, ALIPAY_CN...), send `order.env.terminalType` = MINI_APP and `paymentMethod.paymentMethodType` = the hosting wallet; the answer carries the cashier page in `normalUrl`, which the mini program opens with `my.tradePay`. The usual answer is `PAYMENT_IN_PROCESS`/U with the URL: it is not a failure. The final result comes from notifyPayment or inquiryPayment, never from the client. A repeat with the same `paymentRequestId` is processed once.
 //!
 //! Source: APS-DOC api_acq_legacy/pay_cashier, api_acq_ns/pay_cashier, integration_cashier_acq/cashier_with_mini_program; MCP AlipayPayRequest/Response; J-APS AlipayApsPayRequest/Response
-//!
-//! Request body [`crate::types::PayRequest`], response body [`crate::types::PayResponse`].
-use payspec_runtime::ValidationError;
-use crate::Host;
-/// The request body of this operation.
+/// The request body of this operation (strict: required members are constructor arguments).
 pub type PayRequest = crate::types::PayRequest;
-/// The typed answer of this operation.
+/// The typed answer of this operation (lenient: every member optional).
 pub type PayResponse = crate::types::PayResponse;
-impl crate::Operation for crate::types::PayRequest {
+impl payspec_runtime::scheme::header_rsa::Operation for crate::types::PayRequest {
+    type Api = crate::Api;
     const NAME: &'static str = "pay";
-    const HOST: Host = Host::Main;
+    const HOST: crate::Host = crate::Host::Main;
     const PATH: &'static str = "/aps/api/v1/payments/pay";
     const CREATES: bool = true;
     type Response = crate::types::PayResponse;
-    fn check(&self) -> Result<(), ValidationError> {
+    fn check(&self) -> Result<(), payspec_runtime::ValidationError> {
         self.validate()
     }
 }

@@ -7,21 +7,18 @@
 //! **Doubt:** No ACQP-side inquiryRefund or notifyRefund was found in any Alipay+ source.
 //!
 //! Source: MCP AlipayRefundRequest/Response; J-APS AlipayApsRefundRequest/Response
-//!
-//! Request body [`crate::types::RefundRequest`], response body [`crate::types::RefundResponse`].
-use payspec_runtime::ValidationError;
-use crate::Host;
-/// The request body of this operation.
+/// The request body of this operation (strict: required members are constructor arguments).
 pub type RefundRequest = crate::types::RefundRequest;
-/// The typed answer of this operation.
+/// The typed answer of this operation (lenient: every member optional).
 pub type RefundResponse = crate::types::RefundResponse;
-impl crate::Operation for crate::types::RefundRequest {
+impl payspec_runtime::scheme::header_rsa::Operation for crate::types::RefundRequest {
+    type Api = crate::Api;
     const NAME: &'static str = "refund";
-    const HOST: Host = Host::Main;
+    const HOST: crate::Host = crate::Host::Main;
     const PATH: &'static str = "/aps/api/v1/payments/refund";
     const CREATES: bool = true;
     type Response = crate::types::RefundResponse;
-    fn check(&self) -> Result<(), ValidationError> {
+    fn check(&self) -> Result<(), payspec_runtime::ValidationError> {
         self.validate()
     }
 }

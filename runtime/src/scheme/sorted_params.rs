@@ -1,0 +1,735 @@
+//! The `sorted-params` scheme (Ksher): form requests signed over the sorted `name=value`
+//! parameters; answers and notifications signed over their `data` object.
+//!
+//! A generated crate implements [`Api`] (its tables) and [`Operation`] (one impl per
+//! operation); everything else is here, generic over the API.
+
+use std::sync::Arc;
+
+use crate::api::{GatewayHost, ParamReader};
+use crate::retry::{AttemptError, AttemptOutcome, Exchange, MakeExchange, RequestError};
+use crate::sorted_params::{
+    verify_data_signature, verify_typed, ParamWriter, Response, ResponseError, SignedForm,
+    VerifiedEnvelope,
+};
+use crate::{
+    Clock, DigestAlgorithm, NonceSource, PrivateKey, PublicKey, ValidationError, Verified,
+};
+
+pub use super::SignRequestError as SignError;
+
+/// Where the value of a common parameter comes from when the caller does not give one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommonSource {
+    /// Client configuration. The first required one is the merchant id given to
+    /// [`Signer::new`]; others are set with [`Signer::with_common_param`].
+    Config,
+    /// A fresh nonce per request.
+    Nonce,
+    /// The clock, `yyyyMMddHHmmss` (UTC unless the clock says otherwise).
+    ClockCompact,
+    /// The clock, ISO 8601 with offset.
+    ClockIso8601,
+    /// Given by the caller per request.
+    Caller,
+}
+
+/// A parameter sent with every request.
+#[derive(Clone, Copy, Debug)]
+pub struct CommonParam {
+    /// Wire name.
+    pub name: &'static str,
+    /// Where its value comes from.
+    pub source: CommonSource,
+    /// Whether every request carries it.
+    pub required: bool,
+    /// Maximum length in characters.
+    pub max_len: Option<usize>,
+}
+
+/// What a generated crate tells the runtime about its API: static tables only.
+pub trait Api: Sized + Send + Sync + 'static {
+    /// The API's hosts.
+    type Host: GatewayHost;
+    /// Digest of request and response signatures.
+    const DIGEST: DigestAlgorithm;
+    /// Name of the signature parameter.
+    const SIGN_PARAM: &'static str;
+    /// Parameters sent with every request, in spec order.
+    const COMMON: &'static [CommonParam];
+    /// Error-envelope `code`s the spec marks as transient: a creating operation answered with
+    /// one of them may be sent again; any other error envelope is final.
+    const RETRYABLE_ENVELOPE_CODES: &'static [&'static str];
+    /// Every operation, in spec order.
+    const OPERATIONS: &'static [OperationEntry<Self>];
+    /// Every notification, in spec order.
+    const NOTIFICATIONS: &'static [NotificationEntry];
+}
+
+/// An operation of the API: a typed request that knows its route and writes its parameters.
+pub trait Operation: Sized {
+    /// The API it belongs to.
+    type Api: Api;
+    /// Wire name.
+    const NAME: &'static str;
+    /// Host serving the operation.
+    const HOST: <Self::Api as Api>::Host;
+    /// Path below the host's base URL.
+    const PATH: &'static str;
+    /// Whether the operation creates something (payment, refund, payout): such requests are
+    /// only retried when that cannot pay twice.
+    const CREATES: bool;
+    /// Signed subset of the response `data` members (`None`: all are signed).
+    const SIGNED_FIELDS: Option<&'static [&'static str]>;
+    /// Typed response `data`.
+    type Response: serde::de::DeserializeOwned + serde::Serialize;
+    /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
+    fn check(&self) -> Result<(), ValidationError>;
+    /// Writes every parameter, common ones included, in signing (byte) order.
+    fn write_params(&self, common: &CommonParams, writer: &mut ParamWriter);
+    /// Reads the request from its text-form parameters (common ones excluded); errors are
+    /// recorded in the reader.
+    fn from_params(params: &mut ParamReader<'_>) -> Option<Self>;
+}
+
+/// A notification the gateway pushes: its name, typed `data` and the reply it expects.
+pub trait Notification {
+    /// The API it belongs to.
+    type Api: Api;
+    /// Wire name.
+    const NAME: &'static str;
+    /// Body to answer with once the notification is verified and processed.
+    const REPLY: &'static str;
+    /// Typed `data`.
+    type Data: serde::de::DeserializeOwned;
+}
+
+/// One row of the operation table: its route and the erased signing and verification of
+/// callers that pick the operation at run time (CLI, conformance runner).
+pub struct OperationEntry<A: Api> {
+    /// Wire name.
+    pub name: &'static str,
+    /// Host serving it.
+    pub host: A::Host,
+    /// Path below the host's base URL.
+    pub path: &'static str,
+    /// Whether it creates something.
+    pub creates: bool,
+    /// Signed subset of its answer's `data` (`None`: all members).
+    pub signed_fields: Option<&'static [&'static str]>,
+    /// Reads the typed request from text parameters (common ones included), checks it and
+    /// signs it.
+    pub sign_params: fn(&Signer<A>, &[(&str, &str)]) -> Result<SignedRequest<A>, SignError>,
+    /// Verifies an answer and types its `data`; returned as JSON of the typed value.
+    pub verify_typed: fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
+}
+
+impl<A: Api> std::fmt::Debug for OperationEntry<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperationEntry")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Api> OperationEntry<A> {
+    /// The row of operation `O`.
+    pub const fn of<O: Operation<Api = A>>() -> Self {
+        OperationEntry {
+            name: O::NAME,
+            host: O::HOST,
+            path: O::PATH,
+            creates: O::CREATES,
+            signed_fields: O::SIGNED_FIELDS,
+            sign_params: sign_params::<O>,
+            verify_typed: verify_as_json::<O>,
+        }
+    }
+}
+
+/// One row of the notification table.
+#[derive(Clone, Copy, Debug)]
+pub struct NotificationEntry {
+    /// Wire name.
+    pub name: &'static str,
+    /// Signed subset of `data` (`None`: all members).
+    pub signed_fields: Option<&'static [&'static str]>,
+    /// Body to answer with.
+    pub reply: &'static str,
+}
+
+fn sign_params<O: Operation>(
+    signer: &Signer<O::Api>,
+    params: &[(&str, &str)],
+) -> Result<SignedRequest<O::Api>, SignError> {
+    let mut common = signer.common_params();
+    let mut rest = Vec::with_capacity(params.len());
+    for (name, value) in params {
+        if !common.set::<O::Api>(name, value) {
+            rest.push((*name, *value));
+        }
+    }
+    let mut reader = ParamReader::new(O::NAME, rest)?;
+    let request = O::from_params(&mut reader);
+    let request = reader.finish(request)?;
+    signer.sign_with_common(&request, common)
+}
+
+fn verify_as_json<O: Operation>(
+    verifier: &Verifier<O::Api>,
+    body: &[u8],
+) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
+    let verified = verifier.verify_response::<O>(body)?;
+    verified.try_map(|r| {
+        let data = serde_json::to_value(&r.data).map_err(|e| ResponseError::Decode {
+            operation: O::NAME.to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(Response {
+            msg: r.msg,
+            data,
+            raw_data: r.raw_data,
+        })
+    })
+}
+
+/// The common parameters of one request, by wire name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommonParams {
+    values: Vec<(&'static str, String)>,
+}
+
+impl CommonParams {
+    /// The value of common parameter `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Sets common parameter `name` of API `A`; `false` if `A` has no such common parameter.
+    pub fn set<A: Api>(&mut self, name: &str, value: &str) -> bool {
+        let Some(param) = A::COMMON.iter().find(|p| p.name == name) else {
+            return false;
+        };
+        match self.values.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => value.clone_into(v),
+            None => self.values.push((param.name, value.to_owned())),
+        }
+        true
+    }
+
+    /// Writes `name` if it is set (generated `write_params` call it in signing order).
+    pub fn write(&self, name: &'static str, writer: &mut ParamWriter) {
+        if let Some(v) = self.get(name) {
+            writer.push_str(name, v);
+        }
+    }
+
+    fn validate<A: Api>(&self) -> Result<(), ValidationError> {
+        let mut checks = crate::api::Checks::default();
+        for p in A::COMMON {
+            let Some(v) = self.get(p.name) else {
+                if p.required {
+                    checks.add(Err(ValidationError::Missing {
+                        field: p.name.to_owned(),
+                    }));
+                }
+                continue;
+            };
+            if p.source == CommonSource::ClockCompact {
+                checks.add(crate::validate::compact_time(p.name, v));
+            }
+            if p.source == CommonSource::ClockIso8601 {
+                checks.add(crate::validate::datetime(p.name, v));
+            }
+            if let Some(max) = p.max_len {
+                checks.add(crate::validate::max_len(p.name, v, max));
+            }
+        }
+        checks.finish()
+    }
+}
+
+/// A request ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedRequest<A: Api> {
+    /// Operation wire name.
+    pub operation: &'static str,
+    /// Host to send it to.
+    pub host: A::Host,
+    /// Path below the host's base URL.
+    pub path: &'static str,
+    /// The common parameters that were sent (the response echoes the nonce).
+    pub common: CommonParams,
+    /// String to sign, signature and form body.
+    pub form: SignedForm,
+}
+
+impl<A: Api> SignedRequest<A> {
+    /// Full URL for a base URL such as the host's production URL.
+    pub fn url(&self, base_url: &str) -> String {
+        super::join_url(base_url, self.path)
+    }
+
+    /// The request as an `http::Request`: POST of the form body to `url(base_url)`.
+    pub fn to_http(&self, base_url: &str) -> Result<http::Request<Vec<u8>>, http::Error> {
+        http::Request::post(self.url(base_url))
+            .header(
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=UTF-8",
+            )
+            .body(self.form.body.clone().into_bytes())
+    }
+}
+
+/// Signs requests with the merchant key (sans-IO: the clock and nonce source are injectable).
+pub struct Signer<A: Api> {
+    config: Vec<(&'static str, String)>,
+    key: PrivateKey,
+    clock: Arc<dyn Clock>,
+    nonce: Arc<dyn NonceSource>,
+    api: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A: Api> Clone for Signer<A> {
+    fn clone(&self) -> Self {
+        Signer {
+            config: self.config.clone(),
+            key: self.key.clone(),
+            clock: Arc::clone(&self.clock),
+            nonce: Arc::clone(&self.nonce),
+            api: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<A: Api> std::fmt::Debug for Signer<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Api> Signer<A> {
+    /// A signer for merchant `merchant_id` (the API's first required configured parameter,
+    /// e.g. Ksher's `appid`) with the system clock (UTC) and random nonces.
+    pub fn new(merchant_id: impl Into<String>, key: PrivateKey) -> Self {
+        let config = A::COMMON
+            .iter()
+            .find(|p| p.source == CommonSource::Config && p.required)
+            .map(|p| (p.name, merchant_id.into()))
+            .into_iter()
+            .collect();
+        Signer {
+            config,
+            key,
+            clock: Arc::new(crate::SystemClock::default()),
+            nonce: Arc::new(crate::RandomNonce),
+            api: std::marker::PhantomData,
+        }
+    }
+
+    /// Sends configured common parameter `name` (e.g. Ksher's `version`) with every request.
+    /// A name that is not a configured common parameter of the API is refused when signing.
+    pub fn with_common_param(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.config.retain(|(n, _)| *n != name);
+        self.config.push((name, value.into()));
+        self
+    }
+
+    /// Uses another clock (e.g. [`crate::FixedClock`] in tests, or a local offset).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Uses another nonce source.
+    pub fn with_nonce_source(mut self, nonce: impl NonceSource + 'static) -> Self {
+        self.nonce = Arc::new(nonce);
+        self
+    }
+
+    /// Fresh common parameters: configuration, a new nonce and the current time.
+    pub fn common_params(&self) -> CommonParams {
+        let mut values = Vec::with_capacity(A::COMMON.len());
+        for p in A::COMMON {
+            let value = match p.source {
+                CommonSource::Config | CommonSource::Caller => self
+                    .config
+                    .iter()
+                    .find(|(n, _)| *n == p.name)
+                    .map(|(_, v)| v.clone()),
+                CommonSource::Nonce => Some(self.nonce.nonce()),
+                CommonSource::ClockCompact => {
+                    Some(crate::clock::compact_timestamp(self.clock.now()))
+                }
+                CommonSource::ClockIso8601 => {
+                    Some(crate::clock::iso8601_timestamp(self.clock.now()))
+                }
+            };
+            if let Some(v) = value {
+                values.push((p.name, v));
+            }
+        }
+        CommonParams { values }
+    }
+
+    /// Validates and signs `request` with fresh common parameters.
+    pub fn sign<O: Operation<Api = A>>(
+        &self,
+        request: &O,
+    ) -> Result<SignedRequest<A>, SignError> {
+        self.sign_with_common(request, self.common_params())
+    }
+
+    /// Validates and signs `request` with the given common parameters.
+    pub fn sign_with_common<O: Operation<Api = A>>(
+        &self,
+        request: &O,
+        common: CommonParams,
+    ) -> Result<SignedRequest<A>, SignError> {
+        if let Some((name, _)) = self
+            .config
+            .iter()
+            .find(|(n, _)| !A::COMMON.iter().any(|p| p.name == *n))
+        {
+            return Err(ValidationError::Unknown {
+                operation: O::NAME,
+                name: (*name).to_owned(),
+            }
+            .into());
+        }
+        let mut checks = crate::api::Checks::default();
+        checks.nested(common.validate::<A>());
+        checks.nested(request.check());
+        checks.finish()?;
+        let mut writer = ParamWriter::default();
+        request.write_params(&common, &mut writer);
+        let form = writer.sign(&self.key, A::DIGEST)?;
+        Ok(SignedRequest {
+            operation: O::NAME,
+            host: O::HOST,
+            path: O::PATH,
+            common,
+            form,
+        })
+    }
+
+    /// Signs an operation named at run time from its text parameters (common ones included:
+    /// they replace the signer's), as the CLI and the conformance runner do.
+    pub fn sign_params(
+        &self,
+        operation: &str,
+        params: &[(&str, &str)],
+    ) -> Result<SignedRequest<A>, SignParamsError> {
+        let entry = A::OPERATIONS
+            .iter()
+            .find(|e| e.name == operation)
+            .ok_or_else(|| SignParamsError::UnknownOperation(operation.to_owned()))?;
+        Ok((entry.sign_params)(self, params)?)
+    }
+}
+
+/// Why [`Signer::sign_params`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignParamsError {
+    /// No operation of that name.
+    #[error("unknown operation `{0}`")]
+    UnknownOperation(String),
+    /// A parameter is unknown, missing or invalid, a rule is broken, or RSA failed.
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+/// Verifies gateway responses and notifications; returns typed data only when the signature
+/// holds with one of the keys.
+pub struct Verifier<A: Api> {
+    keys: Vec<PublicKey>,
+    api: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A: Api> Clone for Verifier<A> {
+    fn clone(&self) -> Self {
+        Verifier {
+            keys: self.keys.clone(),
+            api: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<A: Api> std::fmt::Debug for Verifier<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+impl<A: Api> Verifier<A> {
+    /// A verifier with the gateway's public key.
+    pub fn new(key: PublicKey) -> Self {
+        Verifier {
+            keys: vec![key],
+            api: std::marker::PhantomData,
+        }
+    }
+
+    /// Also accepts signatures by `key` (key rotation).
+    pub fn with_key(mut self, key: PublicKey) -> Self {
+        self.keys.push(key);
+        self
+    }
+
+    fn each_key<T>(
+        &self,
+        mut f: impl FnMut(&PublicKey) -> Result<T, ResponseError>,
+    ) -> Result<T, ResponseError> {
+        let mut first = None;
+        for key in &self.keys {
+            match f(key) {
+                Ok(v) => return Ok(v),
+                // Only a bad signature is worth trying with the next key.
+                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature))
+                    if first.is_none() =>
+                {
+                    first = Some(ResponseError::Verify(
+                        crate::sorted_params::DataVerifyError::BadSignature,
+                    ));
+                }
+                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(first.unwrap_or(ResponseError::Verify(
+            crate::sorted_params::DataVerifyError::BadSignature,
+        )))
+    }
+
+    /// Verifies the raw response body of operation `O` and returns its typed `data`.
+    pub fn verify_response<O: Operation<Api = A>>(
+        &self,
+        body: &[u8],
+    ) -> Result<Verified<Response<O::Response>>, ResponseError> {
+        self.each_key(|key| verify_typed(body, key, A::DIGEST, O::SIGNED_FIELDS, O::NAME))
+    }
+
+    /// Verifies an HTTP response to operation `O`: a success status, then the body.
+    pub fn verify_http_response<O: Operation<Api = A>, B: AsRef<[u8]>>(
+        &self,
+        response: &http::Response<B>,
+    ) -> Result<Verified<Response<O::Response>>, ResponseError> {
+        if !response.status().is_success() {
+            return Err(ResponseError::HttpStatus(response.status().as_u16()));
+        }
+        self.verify_response::<O>(response.body().as_ref())
+    }
+
+    /// Verifies notification `N` (the raw body Ksher POSTed) and returns its typed `data`.
+    /// Answer with [`Notification::REPLY`] once it is processed.
+    pub fn verify_notification<N: Notification<Api = A>>(
+        &self,
+        body: &[u8],
+    ) -> Result<Verified<Response<N::Data>>, ResponseError> {
+        let subset = A::NOTIFICATIONS
+            .iter()
+            .find(|n| n.name == N::NAME)
+            .and_then(|n| n.signed_fields);
+        self.each_key(|key| verify_typed(body, key, A::DIGEST, subset, N::NAME))
+    }
+
+    /// Like [`Self::verify_notification`], for a received `http::Request`.
+    pub fn verify_http_notification<N: Notification<Api = A>, B: AsRef<[u8]>>(
+        &self,
+        request: &http::Request<B>,
+    ) -> Result<Verified<Response<N::Data>>, ResponseError> {
+        self.verify_notification::<N>(request.body().as_ref())
+    }
+
+    /// Verifies a response or notification of an operation / notification named at run time,
+    /// without typing its `data`.
+    pub fn verify_raw(
+        &self,
+        name: &str,
+        body: &[u8],
+    ) -> Result<Verified<VerifiedEnvelope>, ResponseError> {
+        let subset = signed_fields::<A>(name)
+            .ok_or_else(|| ResponseError::UnknownOperation(name.to_owned()))?;
+        self.each_key(|key| Ok(verify_data_signature(body, key, A::DIGEST, subset)?))
+    }
+
+    /// Verifies the answer of an operation named at run time and types its `data` (as JSON of
+    /// the typed value).
+    pub fn verify_named(
+        &self,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
+        let entry = A::OPERATIONS
+            .iter()
+            .find(|e| e.name == operation)
+            .ok_or_else(|| ResponseError::UnknownOperation(operation.to_owned()))?;
+        (entry.verify_typed)(self, body)
+    }
+}
+
+/// Signed subset of `data` for an operation or notification of `A`: `None` if the name is
+/// unknown, `Some(None)` if every member is signed.
+pub fn signed_fields<A: Api>(name: &str) -> Option<Option<&'static [&'static str]>> {
+    A::OPERATIONS
+        .iter()
+        .find(|e| e.name == name)
+        .map(|e| e.signed_fields)
+        .or_else(|| {
+            A::NOTIFICATIONS
+                .iter()
+                .find(|n| n.name == name)
+                .map(|n| n.signed_fields)
+        })
+}
+
+/// Signer, verifier and base URLs: everything a transport needs to call the gateway, without
+/// doing IO. [`Gateway::exchange`] gives the sans-IO halves of one call; a transport such as
+/// `transport::HttpTransport` (feature `client`) sends them and retries when that is safe for
+/// payments.
+pub struct Gateway<A: Api> {
+    signer: Signer<A>,
+    verifier: Verifier<A>,
+    base_url: Option<String>,
+    host_urls: Vec<(A::Host, String)>,
+}
+
+impl<A: Api> Clone for Gateway<A> {
+    fn clone(&self) -> Self {
+        Gateway {
+            signer: self.signer.clone(),
+            verifier: self.verifier.clone(),
+            base_url: self.base_url.clone(),
+            host_urls: self.host_urls.clone(),
+        }
+    }
+}
+
+impl<A: Api> std::fmt::Debug for Gateway<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("signer", &self.signer)
+            .field("verifier", &self.verifier)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Api> Gateway<A> {
+    /// A gateway at the production hosts.
+    pub fn new(signer: Signer<A>, verifier: Verifier<A>) -> Self {
+        Gateway {
+            signer,
+            verifier,
+            base_url: None,
+            host_urls: Vec::new(),
+        }
+    }
+
+    /// Sends every operation to `base_url` (a mock gateway, a proxy, another environment).
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sends the operations of one `host` to `base_url`.
+    pub fn with_host_url(mut self, host: A::Host, base_url: impl Into<String>) -> Self {
+        self.host_urls.retain(|(h, _)| *h != host);
+        self.host_urls.push((host, base_url.into()));
+        self
+    }
+
+    /// Base URL of `host`: its own, else the common one, else production.
+    pub fn base_url(&self, host: A::Host) -> &str {
+        super::pick_base_url(&self.host_urls, self.base_url.as_deref(), host)
+    }
+
+    /// The signer.
+    pub fn signer(&self) -> &Signer<A> {
+        &self.signer
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier<A> {
+        &self.verifier
+    }
+
+    /// One call of operation `O`, ready for a transport.
+    pub fn exchange<'a, O: Operation<Api = A>>(&'a self, request: &'a O) -> Call<'a, O> {
+        Call {
+            gateway: self,
+            request,
+        }
+    }
+}
+
+/// One call of operation `O`: each attempt is signed afresh (same order number, new nonce and
+/// time); the answer is verified and typed.
+pub struct Call<'a, O: Operation> {
+    gateway: &'a Gateway<O::Api>,
+    request: &'a O,
+}
+
+impl<O: Operation> std::fmt::Debug for Call<'_, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call").field("operation", &O::NAME).finish()
+    }
+}
+
+impl<O: Operation> Exchange for Call<'_, O> {
+    type Output = Verified<Response<O::Response>>;
+    type Error = ResponseError;
+
+    fn creates(&self) -> bool {
+        O::CREATES
+    }
+
+    fn request(&self) -> Result<http::Request<Vec<u8>>, RequestError> {
+        let signed = self.gateway.signer.sign(self.request)?;
+        Ok(signed.to_http(self.gateway.base_url(O::HOST))?)
+    }
+
+    fn response(
+        &self,
+        response: http::Response<Vec<u8>>,
+    ) -> Result<Self::Output, AttemptError<ResponseError>> {
+        match self.gateway.verifier.verify_http_response::<O, _>(&response) {
+            Ok(verified) => Ok(verified),
+            Err(ResponseError::HttpStatus(code)) => Err(AttemptError::Retryable {
+                outcome: AttemptOutcome::Status(code),
+                detail: format!("HTTP {code}"),
+                response: None,
+            }),
+            Err(e)
+                if e.envelope_code()
+                    .is_some_and(|c| <O::Api as Api>::RETRYABLE_ENVELOPE_CODES.contains(&c)) =>
+            {
+                Err(AttemptError::Retryable {
+                    outcome: AttemptOutcome::GatewaySaysRetry,
+                    detail: e.to_string(),
+                    response: Some(e),
+                })
+            }
+            Err(e) => Err(AttemptError::Response(e)),
+        }
+    }
+}
+
+impl<A: Api, O: Operation<Api = A>> MakeExchange<O> for Gateway<A> {
+    type Call<'a>
+        = Call<'a, O>
+    where
+        O: 'a;
+
+    fn make_exchange<'a>(&'a self, request: &'a O) -> Call<'a, O> {
+        self.exchange(request)
+    }
+}
