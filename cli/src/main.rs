@@ -116,7 +116,7 @@ enum AlipayCmd {
         #[arg(long)]
         key: PathBuf,
         /// keyVersion in the header.
-        #[arg(long, default_value_t = payspec_alipayplus::KEY_VERSION)]
+        #[arg(long, default_value_t = <payspec_alipayplus::Api as payspec_runtime::scheme::header_rsa::Api>::KEY_VERSION)]
         key_version: u32,
     },
     /// Verify a response or notification; prints `valid` or `invalid: <reason>`.
@@ -284,7 +284,11 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
             body,
             public_key: key,
         } => {
-            if payspec_ksher::signed_fields(&operation).is_none() {
+            if payspec_runtime::scheme::sorted_params::signed_fields::<payspec_ksher::Api>(
+                &operation,
+            )
+            .is_none()
+            {
                 return Err(Failure(
                     2,
                     format!("unknown operation or notification `{operation}`"),

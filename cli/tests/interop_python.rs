@@ -51,11 +51,12 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use payspec_alipayplus::{AnyRequest, Signer, Verifier};
+use payspec_alipayplus::{Signer, Verifier};
 use payspec_conformance::alipayplus::{verify, Kind, Message};
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
 use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::{content_to_sign, parse_request_time, sign};
+use payspec_runtime::scheme::header_rsa;
 use payspec_runtime::time::format_description::well_known::Rfc3339;
 use payspec_runtime::time::OffsetDateTime;
 use payspec_runtime::{DigestAlgorithm, PrivateKey, PublicKey};
@@ -424,11 +425,11 @@ fn requests_signed_by_the_sdk_verify_in_payspec() {
             typed: None,
             payspec_header: None,
         });
-        let request = AnyRequest::from_json(operation, &case.body)
-            .unwrap_or_else(|e| panic!("{}: typed request: {e}", case.id));
         let time = TIMES[i % TIMES.len()];
         let signer = Signer::new(case.client_id.clone(), private_key(MERCHANT_KEY));
-        let signed = signer.sign_any(&request, time).expect("payspec signs");
+        let signed = signer
+            .sign_json(operation, &case.body, time)
+            .unwrap_or_else(|e| panic!("{}: typed request: {e}", case.id));
         messages.push(ToSign {
             id: format!("{}/typed@{time}", case.id),
             path: signed.path.clone(),
@@ -556,7 +557,7 @@ fn requests_signed_by_the_sdk_verify_in_payspec() {
     let merchant_pub = public_key(MERCHANT_PUB);
     for s in &signed {
         // The generated crate: a request's signed content has a notification's layout.
-        let verifier = Verifier::new(s.client_id.clone(), vec![merchant_pub.clone()]);
+        let verifier = Verifier::new(s.client_id.clone(), merchant_pub.clone());
         let verdict = verifier.verify_notification_raw(
             &s.path,
             Some(&s.time),
@@ -650,7 +651,7 @@ fn requests_signed_by_the_sdk_verify_in_payspec() {
         if let Some(header) = &s.payspec_header {
             report.check(
                 &s.id,
-                "Signer::sign_any header equals the SDK's",
+                "Signer::sign_json header equals the SDK's",
                 *header == s.header,
                 header,
             );
@@ -680,7 +681,12 @@ fn requests_signed_by_the_sdk_verify_in_payspec() {
             );
         }
         if let Some(operation) = s.sdk_model {
-            let parsed = AnyRequest::from_json(operation, &s.body);
+            let parsed = header_rsa::operation::<payspec_alipayplus::Api>(operation)
+                .ok_or_else(|| payspec_runtime::ValidationError::Invalid {
+                    field: operation.to_owned(),
+                    reason: "unknown operation".into(),
+                })
+                .and_then(|e| (e.check_json)(&s.body));
             report.check(
                 &s.id,
                 "payspec's typed request accepts the SDK model's body",
@@ -1436,7 +1442,9 @@ impl Drop for NotifyReceiver {
 }
 
 fn mock_path(operation: &str) -> &'static str {
-    payspec_alipayplus::operation_path(operation).expect("an Alipay+ operation")
+    header_rsa::operation::<payspec_alipayplus::Api>(operation)
+        .expect("an Alipay+ operation")
+        .path
 }
 
 /// An SDK `Amount` (see `build_model` in sdk_batch.py).

@@ -17,7 +17,6 @@ fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
-
 /// Doc-comment lines for an optional description plus optional doubt and source notes.
 fn doc_lines(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
@@ -39,27 +38,84 @@ fn doc_lines(description: Option<&str>, doubt: Option<&str>, source: Option<&str
     lines
 }
 
-
 /// `#[doc = "..."]` attributes for an optional description plus optional doubt and source notes.
 fn docs(description: Option<&str>, doubt: Option<&str>, source: Option<&str>) -> TokenStream {
     let lines = doc_lines(description, doubt, source);
     quote! { #( #[doc = #lines] )* }
 }
 
-
 fn field_docs(f: &Field) -> TokenStream {
     docs(f.description.as_deref(), f.doubt.as_deref(), None)
 }
-
 
 /// Formats tokens as a Rust file and prepends the generated-file header.
 fn render(api: &Api, tokens: TokenStream) -> Result<String, String> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("internal error: emitted tokens do not parse: {e}"))?;
     let body = prettyplease::unparse(&file);
-    Ok(format!("{}{}", header(api, "//"), body))
+    Ok(format!("{}{}", header(api, "//"), expand_verbatim(&body)?))
 }
 
+const VERBATIM: &str = "payspec_verbatim!(";
+
+/// Replaces every [`verbatim`] marker (prettyplease may spread it over lines) by its text.
+fn expand_verbatim(body: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find(VERBATIM) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + VERBATIM.len()..];
+        let open = after
+            .find('"')
+            .ok_or("internal error: verbatim marker without text")?;
+        // The literal ends at the first unescaped quote.
+        let bytes = after.as_bytes();
+        let mut i = open + 1;
+        while i < bytes.len() && bytes[i] != b'"' {
+            i += if bytes[i] == b'\\' { 2 } else { 1 };
+        }
+        let literal = after
+            .get(open..=i)
+            .ok_or("internal error: unterminated verbatim text")?;
+        let text = syn::parse_str::<syn::LitStr>(literal)
+            .map_err(|e| format!("internal error: verbatim text: {e}"))?
+            .value();
+        out.push_str(&text);
+        let tail = &after[i + 1..];
+        let close = tail
+            .find(");")
+            .ok_or("internal error: unterminated verbatim marker")?;
+        rest = tail[close + 2..]
+            .strip_prefix('\n')
+            .unwrap_or(&tail[close + 2..]);
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Marker of a runtime macro invocation laid out by the emitter itself (prettyplease cannot lay
+/// out macro bodies): `payspec_verbatim!("<text>");`, replaced by `<text>` when rendering.
+fn verbatim(text: String) -> TokenStream {
+    quote!(payspec_verbatim!(#text);)
+}
+
+/// A type's tokens as compact source text (`Vec<crate::types::Goods>`).
+fn type_text(tokens: &TokenStream) -> String {
+    tokens
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" < ", "<")
+        .replace(" >", ">")
+}
+
+/// `///` lines at `indent` for doc lines as [`doc_lines`] gives them (each starts with a space).
+fn doc_comment(lines: &[String], indent: &str) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{indent}///{}\n", l.trim_end()))
+        .collect()
+}
 
 /// A standalone manifest: no workspace inheritance, so the crate builds wherever it is put. The
 /// runtime's backends are forwarded: `default-features = false, features = ["rustcrypto"]`
@@ -85,7 +141,6 @@ fn cargo_toml(api: &Api, options: &crate::Options) -> String {
     )
 }
 
-
 /// Text safe inside a TOML basic string on one line.
 fn toml_text(text: &str) -> String {
     text.chars()
@@ -98,12 +153,10 @@ fn toml_text(text: &str) -> String {
         .collect()
 }
 
-
 fn heck_camel(s: &str) -> String {
     use heck::ToUpperCamelCase;
     s.to_upper_camel_case()
 }
-
 
 /// Doc lines listing the rules.
 fn rules_doc(rules: &[Rule]) -> TokenStream {
@@ -155,14 +208,12 @@ fn rules_doc(rules: &[Rule]) -> TokenStream {
     }
 }
 
-
 fn opt_u64(v: Option<u64>) -> TokenStream {
     match v {
         Some(v) => quote!(Some(#v)),
         None => quote!(None),
     }
 }
-
 
 /// Object types reachable from a request body (they get `validate_at`).
 fn request_types(api: &Api) -> std::collections::BTreeSet<&str> {
@@ -186,7 +237,6 @@ fn request_types(api: &Api) -> std::collections::BTreeSet<&str> {
     }
     seen
 }
-
 
 /// The path (Rust field names, wire names) to the first member, at most two levels down, whose
 /// type is an enum with outcome labels: the status of an answer.
@@ -219,7 +269,6 @@ fn status_path(api: &Api, fields: &[Field], depth: usize) -> Option<Vec<(String,
     None
 }
 
-
 /// The (Rust, wire) names along a dotted wire path the spec gave (checked by the parser).
 fn named_path(api: &Api, fields: &[Field], dotted: &str) -> Option<Vec<(String, String)>> {
     let mut out = Vec::new();
@@ -235,7 +284,6 @@ fn named_path(api: &Api, fields: &[Field], dotted: &str) -> Option<Vec<(String, 
     }
     Some(out)
 }
-
 
 /// The two header lines of every generated file.
 pub fn header(api: &Api, comment: &str) -> String {
@@ -296,8 +344,13 @@ fn lib_rs(api: &Api) -> TokenStream {
     let scheme = match api.signature {
         Signature::SortedParams { .. } => quote! {
             pub use payspec_runtime::scheme::sorted_params::{
-                Call, CommonParams, Notification, Operation, SignError, SignParamsError,
+                Call, CommonParams, Notification, SignError, SignParamsError,
             };
+            /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
+            /// code by it. Its constants (`NAME`, `PATH`...) come from
+            /// `payspec_runtime::scheme::sorted_params::Operation`.
+            pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {}
+            impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
             pub use payspec_runtime::sorted_params::{DataVerifyError, Response, ResponseError, SignedForm};
             /// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
             pub type Signer = payspec_runtime::scheme::sorted_params::Signer<Api>;
@@ -311,8 +364,13 @@ fn lib_rs(api: &Api) -> TokenStream {
         Signature::HeaderRsa { .. } => quote! {
             pub use payspec_runtime::header_signature::{HeaderVerifyError, JsonMessage, JsonMessageError, Trust};
             pub use payspec_runtime::scheme::header_rsa::{
-                Call, Notification, Operation, SignError, SignJsonError, SignedRequest,
+                Call, Notification, SignError, SignJsonError, SignedRequest,
             };
+            /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
+            /// code by it. Its constants (`NAME`, `PATH`...) come from
+            /// `payspec_runtime::scheme::header_rsa::Operation`.
+            pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {}
+            impl<T: payspec_runtime::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
             /// Signs requests with the client's key (sans-IO: the clock is injectable).
             pub type Signer = payspec_runtime::scheme::header_rsa::Signer<Api>;
             /// Verifies answers and notifications over their exact bytes.
@@ -364,7 +422,11 @@ fn digest_tokens(d: Digest) -> TokenStream {
 }
 
 fn host_items(api: &Api) -> TokenStream {
-    let variants: Vec<Ident> = api.hosts.iter().map(|h| ident(&heck_camel(&h.name))).collect();
+    let variants: Vec<Ident> = api
+        .hosts
+        .iter()
+        .map(|h| ident(&heck_camel(&h.name)))
+        .collect();
     let host_docs: Vec<TokenStream> = api
         .hosts
         .iter()
@@ -435,7 +497,9 @@ fn notification_items(
         let reply = &n.reply;
         let reply_const = format_ident!("{}_REPLY", n.wire.to_snake_case_string().to_uppercase());
         let d = docs(n.description.as_deref(), None, n.source.as_deref());
-        let reply_doc = format!(" The body to answer a `{wire}` notification with once it is verified and processed.");
+        let reply_doc = format!(
+            " The body to answer a `{wire}` notification with once it is verified and processed."
+        );
         items.push(quote! {
             #d
             #[derive(Clone, Copy, Debug)]
@@ -505,9 +569,8 @@ fn form_api_rs(api: &Api) -> TokenStream {
     let retryable: Vec<String> = retryable_codes.iter().map(|c| c.to_string()).collect();
     let entries = operation_entries(api);
     let notes = api.notifications.iter().map(|n| {
-        let wire = &n.wire;
-        let reply = &n.reply;
-        quote!(NotificationEntry { name: #wire, signed_fields: None, reply: #reply })
+        let marker = ident(&n.camel);
+        quote!(NotificationEntry::of::<#marker>())
     });
     let hosts = host_items(api);
     let sign_param = param.as_str();
@@ -532,8 +595,14 @@ fn form_api_rs(api: &Api) -> TokenStream {
     let notifications = notification_items(api, &scheme, |n, marker, data| {
         let verify = format_ident!("verify_{}", n.wire.to_snake_case_string());
         let verify_http = format_ident!("verify_http_{}", n.wire.to_snake_case_string());
-        let doc = format!(" Verifies a `{}` notification body and returns its typed `data`.", n.wire);
-        let doc_http = format!(" Verifies a received `{}` notification (`http::Request`).", n.wire);
+        let doc = format!(
+            " Verifies a `{}` notification body and returns its typed `data`.",
+            n.wire
+        );
+        let doc_http = format!(
+            " Verifies a received `{}` notification (`http::Request`).",
+            n.wire
+        );
         let ret = quote!(Result<crate::Verified<crate::Response<#data>>, crate::ResponseError>);
         (
             quote! {
@@ -552,7 +621,11 @@ fn form_api_rs(api: &Api) -> TokenStream {
             },
         )
     });
-    let signed_fixes = api.operations.iter().filter(|o| o.signed_fields.is_some()).count();
+    let signed_fixes = api
+        .operations
+        .iter()
+        .filter(|o| o.signed_fields.is_some())
+        .count();
     let _ = signed_fixes;
     quote! {
         //! The API's tables (hosts, common parameters, operations, notifications) for the
@@ -570,7 +643,7 @@ fn form_api_rs(api: &Api) -> TokenStream {
             const COMMON: &'static [CommonParam] = &[#(#common),*];
             const RETRYABLE_ENVELOPE_CODES: &'static [&'static str] = &[#(#retryable),*];
             const OPERATIONS: &'static [OperationEntry<Self>] = &[#(#entries),*];
-            const NOTIFICATIONS: &'static [NotificationEntry] = &[#(#notes),*];
+            const NOTIFICATIONS: &'static [NotificationEntry<Self>] = &[#(#notes),*];
         }
 
         /// Digest of the request and response signatures.
@@ -635,8 +708,12 @@ fn json_api_rs(api: &Api) -> TokenStream {
              must be within the tolerance of `now`.",
             n.wire
         );
-        let doc_http = format!(" Verifies a received `{}` notification (`http::Request`).", n.wire);
-        let ret = quote!(Result<crate::Verified<crate::JsonMessage<#data>>, crate::JsonMessageError>);
+        let doc_http = format!(
+            " Verifies a received `{}` notification (`http::Request`).",
+            n.wire
+        );
+        let ret =
+            quote!(Result<crate::Verified<crate::JsonMessage<#data>>, crate::JsonMessageError>);
         (
             quote! {
                 #[doc = #doc]
@@ -793,26 +870,22 @@ fn constructor(api: &Api, fields: &[Field], what: &str) -> TokenStream {
 
 /// One named setter per optional member of a strict type (the runtime's `setters!`).
 fn setters(api: &Api, ty: &str, fields: &[Field]) -> TokenStream {
-    let ty = ident(ty);
-    let list: Vec<TokenStream> = fields
+    let list: Vec<String> = fields
         .iter()
         .filter(|f| !f.required)
         .map(|f| {
-            let n = ident(&f.rust);
-            let t = value_type(api, &f.ty, true);
-            if is_text(&f.ty) {
-                quote!(#n: into #t)
-            } else {
-                quote!(#n: set #t)
-            }
+            let t = type_text(&value_type(api, &f.ty, true));
+            let how = if is_text(&f.ty) { "into" } else { "set" };
+            format!("    {}: {how} {t},\n", f.rust)
         })
         .collect();
     if list.is_empty() {
         return quote!();
     }
-    quote! {
-        payspec_runtime::setters!(#ty { #(#list),* });
-    }
+    verbatim(format!(
+        "payspec_runtime::setters!({ty} {{\n{}}});\n",
+        list.concat()
+    ))
 }
 
 /// The one validation emitter: statements adding every check of `fields` and `rules` of
@@ -855,7 +928,8 @@ fn field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
                 }
                 None => quote!(None),
             };
-            stmts.push(quote!(c.add(payspec_runtime::money::check_minor_units(#at, #currency, #d));))
+            stmts
+                .push(quote!(c.add(payspec_runtime::money::check_minor_units(#at, #currency, #d));))
         }
         FieldType::Integer if f.min.is_some() || f.max.is_some() => {
             let min = opt_u64(f.min);
@@ -1053,22 +1127,10 @@ fn form_operation_rs(api: &Api, op: &Operation) -> TokenStream {
     } else {
         quote!(Default,)
     };
-    let uses_checks = if checks.is_empty() {
-        quote!()
-    } else {
-        quote! {
-            use payspec_runtime::api::Checks;
-            use payspec_runtime::validate::{self, At};
-        }
-    };
-
     quote! {
         #![doc = #module_doc]
-        use payspec_runtime::api::ParamReader;
-        use payspec_runtime::scheme::sorted_params::{CommonParams, Operation};
-        use payspec_runtime::sorted_params::ParamWriter;
-        use payspec_runtime::ValidationError;
-        #uses_checks
+        #[allow(unused_imports)]
+        use payspec_runtime::scheme::sorted_params::prelude::*;
 
         #[doc = #response_alias_doc]
         pub type #response_alias = crate::types::#data;
@@ -1205,7 +1267,13 @@ fn types_rs(api: &Api) -> TokenStream {
                 open,
                 values,
                 outcome,
-            } => items.push(enum_type(name, description.as_deref(), *open, values, outcome.as_deref())),
+            } => items.push(enum_type(
+                name,
+                description.as_deref(),
+                *open,
+                values,
+                outcome.as_deref(),
+            )),
             TypeDef::Object {
                 name,
                 description,
@@ -1216,7 +1284,14 @@ fn types_rs(api: &Api) -> TokenStream {
                 // Form APIs have no request objects; an object nobody uses stays lenient.
                 let is_received = received.contains(name.as_str()) || !is_sent;
                 if is_sent {
-                    items.push(strict_object(api, name, description.as_deref(), fields, rules, strings));
+                    items.push(strict_object(
+                        api,
+                        name,
+                        description.as_deref(),
+                        fields,
+                        rules,
+                        strings,
+                    ));
                 }
                 if is_received {
                     let named = api
@@ -1224,7 +1299,8 @@ fn types_rs(api: &Api) -> TokenStream {
                         .iter()
                         .find(|o| o.response_type == *name && o.status.is_some())
                         .and_then(|o| o.status.as_deref());
-                    let tokens = lenient_object(api, name, description.as_deref(), fields, named, strings);
+                    let tokens =
+                        lenient_object(api, name, description.as_deref(), fields, named, strings);
                     if is_sent {
                         shared.push(tokens);
                     } else {
@@ -1322,32 +1398,30 @@ fn enum_type(
     values: &[(String, String, Option<String>)],
     outcome: Option<&[(String, String)]>,
 ) -> TokenStream {
-    let ty = ident(name);
-    let d = docs(description, None, None);
-    let kind = if open { quote!(open) } else { quote!(closed) };
-    let variants = values.iter().map(|(wire, variant, desc)| {
-        let v = ident(variant);
-        let text = match desc {
+    let mut text = String::from("payspec_runtime::wire_enum! {\n");
+    text.push_str(&doc_comment(&doc_lines(description, None, None), "    "));
+    text.push_str(&format!(
+        "    {} {name} {{\n",
+        if open { "open" } else { "closed" }
+    ));
+    for (wire, variant, desc) in values {
+        let line = match desc {
             Some(desc) => format!(" `{wire}`: {desc}"),
             None => format!(" `{wire}`"),
         };
+        text.push_str(&doc_comment(&[line], "        "));
         let label = outcome
             .and_then(|o| o.iter().find(|(w, _)| w == wire))
             .map(|(_, l)| match l.as_str() {
-                "success" => quote!(=> Success),
-                "failure" => quote!(=> Failure),
-                _ => quote!(=> Unknown),
-            });
-        quote!(#[doc = #text] #v = #wire #label,)
-    });
-    quote! {
-        payspec_runtime::wire_enum! {
-            #d
-            #kind #ty {
-                #(#variants)*
-            }
-        }
+                "success" => " => Success",
+                "failure" => " => Failure",
+                _ => " => Unknown",
+            })
+            .unwrap_or("");
+        text.push_str(&format!("        {variant} = {wire:?}{label},\n"));
     }
+    text.push_str("    }\n}\n");
+    verbatim(text)
 }
 
 /// serde attributes of one member: rename, optional handling and the scalar helpers.
@@ -1359,14 +1433,12 @@ fn serde_attrs(f: &Field, optional: bool, strings: bool, lenient_text: bool) -> 
     }
     let (de, ser): (Option<&str>, Option<&str>) = match (&f.ty, optional) {
         (t, true) if is_text(t) && lenient_text => (Some("opt_text"), None),
-        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, true) => (
-            Some("opt_u64"),
-            strings.then_some("u64_as_string"),
-        ),
-        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, false) => (
-            Some("u64_lenient"),
-            strings.then_some("u64_text"),
-        ),
+        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, true) => {
+            (Some("opt_u64"), strings.then_some("u64_as_string"))
+        }
+        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, false) => {
+            (Some("u64_lenient"), strings.then_some("u64_text"))
+        }
         (FieldType::Boolean, true) => (Some("opt_bool"), strings.then_some("bool_as_string")),
         (FieldType::Boolean, false) => (Some("bool_lenient"), strings.then_some("bool_text")),
         _ => (None, None),

@@ -37,9 +37,10 @@ use payspec_alipayplus::types::{
     Amount, Env, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod, PaymentMethodType,
     SettlementStrategy, TerminalType,
 };
-use payspec_alipayplus::{Operation, Outcome, Signer, Trust, Verifier};
+use payspec_alipayplus::{Outcome, Signer, Trust, Verifier};
 use payspec_conformance::vectors::{AlipayVerificationCase, VectorFile};
 use payspec_runtime::header_signature::{content_to_sign, parse_signature_header};
+use payspec_runtime::scheme::header_rsa::Operation;
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 
 const MERCHANT_2048: &str = "keys/alipayplus-merchant-2048.pkcs8.pem";
@@ -52,38 +53,19 @@ const REQUEST_TIME: &str = "2024-03-15T10:00:00+08:00";
 /// A Cashier Payment from a merchant mini program running inside GCash, with every member the
 /// mini-program integration sends.
 fn mini_program_pay() -> PayRequest {
-    let php = |value| Amount {
-        currency: Some("PHP".into()),
-        value: Some(value),
-    };
-    PayRequest {
-        payment_request_id: Some("pay_20240315_100000_0001".into()),
-        payment_amount: Some(php(15000)),
-        order: Some(Order {
-            reference_order_id: Some("ord_20240315_0001".into()),
-            order_description: Some("Cappuccino x2, table 12".into()),
-            order_amount: Some(php(15000)),
-            env: Some(Env {
-                terminal_type: Some(TerminalType::MiniApp),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        payment_method: Some(PaymentMethod {
-            payment_method_type: Some(PaymentMethodType::Gcash),
-            ..Default::default()
-        }),
-        payment_redirect_url: Some("https://merchant.example/alipayplus/return?order=0001".into()),
-        payment_notify_url: Some("https://merchant.example/alipayplus/notify".into()),
-        settlement_strategy: Some(SettlementStrategy {
-            settlement_currency: Some("USD".into()),
-        }),
-        payment_factor: Some(PaymentFactor {
-            is_cashier_payment: Some(true),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    let php = |value| Amount::new("PHP", value);
+    let order = Order::new(
+        "ord_20240315_0001",
+        "Cappuccino x2, table 12",
+        php(15000),
+        Env::new(TerminalType::MiniApp),
+    );
+    let method = PaymentMethod::new(PaymentMethodType::Gcash);
+    PayRequest::new("pay_20240315_100000_0001", php(15000), order, method)
+        .payment_redirect_url("https://merchant.example/alipayplus/return?order=0001")
+        .payment_notify_url("https://merchant.example/alipayplus/notify")
+        .settlement_strategy(SettlementStrategy::new().settlement_currency("USD"))
+        .payment_factor(PaymentFactor::new().is_cashier_payment(true))
 }
 
 /// The response vector: headers, body, the exact content Alipay+ signed and the signature bytes.
@@ -228,7 +210,7 @@ fn sign_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
 /// `typed_response` and `raw_rsa_sha256` for the signed `pay` response vector.
 fn verify_pair(backend: Backend, case: &ResponseCase) -> Pair {
     let public = PublicKey::from_pem_with(backend, &case.public_key_pem).expect("gateway key");
-    let verifier = Verifier::new(case.client_id.clone(), vec![public.clone()]);
+    let verifier = Verifier::new(case.client_id.clone(), public.clone());
     let answer = verifier
         .verify_response::<PayRequest>(
             Some(&case.time),

@@ -32,7 +32,8 @@ use harness::{bench_pairs, output_dir, print_ratios, read_vector, Pair};
 use payspec_conformance::vectors::{KsherVerificationCase, VectorFile};
 use payspec_ksher::operations::quick_pay::QuickPayRequest;
 use payspec_ksher::types::{Channel, FeeType, PaymentResult};
-use payspec_ksher::{CommonParams, Operation, Signer, Verifier};
+use payspec_ksher::{CommonParams, Signer, Verifier};
+use payspec_runtime::scheme::sorted_params::Operation;
 use payspec_runtime::sorted_params::{data_string_to_verify, ParamWriter};
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 
@@ -54,28 +55,31 @@ fn hex_decode(hex: &str) -> Vec<u8> {
 /// A quick_pay request with every parameter a POS typically sends, Thai product text included
 /// (it is percent-encoded in the form body).
 fn quick_pay_request() -> QuickPayRequest {
-    QuickPayRequest::builder()
-        .mch_order_no("QP20240315100000001")
-        .auth_code("134567890123456789")
-        .channel(Channel::Wechat)
-        .fee_type(FeeType::Thb)
-        .total_fee(10000)
-        .device_id("POS-0001")
-        .operator_id("1001")
-        .attach("table=12&shift=morning")
-        .product("Thai iced tea ชาเย็น x2")
-        .notify_url("https://merchant.example.com/ksher/notify?shop=42&lang=th")
-        .build()
-        .expect("valid quick_pay request")
+    QuickPayRequest::new(
+        "134567890123456789",
+        FeeType::Thb,
+        "QP20240315100000001",
+        10000,
+    )
+    .channel(Channel::Wechat)
+    .device_id("POS-0001")
+    .operator_id("1001")
+    .attach("table=12&shift=morning")
+    .product("Thai iced tea ชาเย็น x2")
+    .notify_url("https://merchant.example.com/ksher/notify?shop=42&lang=th")
 }
 
 fn fixed_common() -> CommonParams {
-    CommonParams {
-        appid: "mch12345".into(),
-        nonce_str: "f45dd22f45971ad7bce46c17be47dde2".into(),
-        time_stamp: "20240315100000".into(),
-        version: Some("3.0.0".into()),
+    let mut common = CommonParams::default();
+    for (name, value) in [
+        ("appid", "mch12345"),
+        ("nonce_str", "f45dd22f45971ad7bce46c17be47dde2"),
+        ("time_stamp", "20240315100000"),
+        ("version", "3.0.0"),
+    ] {
+        assert!(common.set::<payspec_ksher::Api>(name, value), "{name}");
     }
+    common
 }
 
 /// A verification vector: body, the exact string Ksher signed and the signature bytes.
@@ -156,7 +160,8 @@ fn sign_pairs(backend: Backend, key512: bool, fx: &Fixtures) -> Vec<Pair> {
         &fx.merchant_1024
     };
     let key = PrivateKey::from_pem_with(backend, pem).expect("merchant key");
-    let signer = Signer::new(fx.common.appid.clone(), key.clone()).with_version("3.0.0");
+    let appid = fx.common.get("appid").expect("appid");
+    let signer = Signer::new(appid, key.clone()).with_common_param("version", "3.0.0");
     let signed = signer
         .sign_with_common(&fx.request, fx.common.clone())
         .expect("typed sign");
@@ -311,7 +316,9 @@ fn bench_parts(c: &mut Criterion, fx: &Fixtures) {
     group.bench_function("request_params", |b| {
         b.iter(|| {
             let common = black_box(common).clone();
-            common.validate().expect("valid common");
+            common
+                .validate::<payspec_ksher::Api>()
+                .expect("valid common");
             request.check().expect("valid request");
             let mut writer = ParamWriter::default();
             black_box(request).write_params(&common, &mut writer);

@@ -1,7 +1,7 @@
 //! Alipay+ engine of the CLI and the vector runner: raw and typed signing, and verification of
 //! responses and notifications from their headers and exact body bytes.
 
-use payspec_alipayplus::{AnyRequest, ParamsError, SignError, SignedRequest, Signer, Verifier};
+use payspec_alipayplus::{SignError, SignJsonError, SignedRequest, Signer, Verifier};
 use payspec_runtime::header_signature::{parse_request_time, HeaderVerifyError};
 use payspec_runtime::time::OffsetDateTime;
 use payspec_runtime::{PrivateKey, PublicKey};
@@ -20,16 +20,9 @@ pub fn sign_raw(
         .sign_body(path, body, request_time)
 }
 
-/// Why a typed request could not be signed.
-#[derive(Debug, thiserror::Error)]
-pub enum TypedSignFailure {
-    /// Unknown operation, or an unknown / mistyped / missing / invalid member.
-    #[error(transparent)]
-    Params(#[from] ParamsError),
-    /// Serialization or RSA failed.
-    #[error(transparent)]
-    Sign(#[from] SignError),
-}
+/// Why a typed request could not be signed: unknown operation, an unknown / mistyped /
+/// missing / invalid member, a broken rule, serialization or RSA.
+pub type TypedSignFailure = SignJsonError;
 
 /// Parses `params` (the JSON body) through the typed request of `operation`, validates it and signs
 /// the body the typed request serializes to.
@@ -41,9 +34,9 @@ pub fn sign_typed(
     key: &PrivateKey,
     key_version: u32,
 ) -> Result<SignedRequest, TypedSignFailure> {
-    let request = AnyRequest::from_json(operation, params)?;
-    let signer = Signer::new(client_id, key.clone()).with_key_version(key_version);
-    Ok(signer.sign_any(&request, request_time)?)
+    Signer::new(client_id, key.clone())
+        .with_key_version(key_version)
+        .sign_json(operation, params, request_time)
 }
 
 /// What kind of message is verified.
@@ -86,7 +79,7 @@ pub fn verify(
         signature_header,
         body,
     } = *message;
-    let verifier = Verifier::new(client_id, vec![key.clone()]);
+    let verifier = Verifier::new(client_id, key.clone());
     match kind {
         Kind::Response => {
             let verdict = verifier.verify_response_raw(path, time, signature_header, body)?;

@@ -1,7 +1,7 @@
 //! Ksher engine of the CLI and the vector runner: typed signing from loose parameters, and
 //! verification by operation name.
 
-use payspec_ksher::{AnyRequest, ParamsError, SignError, SignedRequest, Signer, Verifier};
+use payspec_ksher::{SignParamsError, SignedRequest, Signer, Verifier};
 use payspec_runtime::sorted_params::{ResponseError, VerifiedEnvelope};
 use payspec_runtime::{PrivateKey, PublicKey, ValidationError, Verified};
 use serde_json::{Map, Value};
@@ -14,12 +14,12 @@ pub enum SignFailure {
     /// A parameter value is neither a string nor an integer.
     #[error("{0}")]
     BadValue(String),
-    /// Unknown operation, unknown / missing / invalid parameter.
+    /// `appid` is missing (it names the merchant).
     #[error(transparent)]
-    Params(#[from] ParamsError),
-    /// The request breaks a rule, or RSA failed.
+    Missing(ValidationError),
+    /// Unknown operation, unknown / missing / invalid parameter, a broken rule, or RSA failed.
     #[error(transparent)]
-    Sign(#[from] SignError),
+    Sign(#[from] SignParamsError),
 }
 
 /// Builds the typed request of `operation` from `params` (strings and integers, common
@@ -36,19 +36,18 @@ pub fn sign_params(
         .map(|(name, value)| param_text(name, value).map(|t| (name.clone(), t)))
         .collect::<Result<_, _>>()
         .map_err(SignFailure::BadValue)?;
-    let (request, overrides) = AnyRequest::from_params(
-        operation,
-        texts.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    )?;
-    let appid = overrides
-        .appid
-        .clone()
-        .ok_or(ParamsError::Invalid(ValidationError::Missing {
+    let appid = texts
+        .iter()
+        .find(|(n, _)| n == "appid")
+        .map(|(_, v)| v.clone())
+        .ok_or(SignFailure::Missing(ValidationError::Missing {
             field: "appid".into(),
         }))?;
-    let signer = Signer::new(appid, key.clone());
-    let common = overrides.apply(signer.common_params());
-    Ok(signer.sign_any(&request, common)?)
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    Ok(Signer::new(appid, key.clone()).sign_params(operation, &pairs)?)
 }
 
 /// Verifies a Ksher response or notification body of the named operation / notification.

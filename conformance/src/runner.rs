@@ -272,7 +272,9 @@ fn key_loading(dir: &Path, case: &KeyLoadingCase) -> Verdict {
 }
 
 fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
-    let Some(subset) = payspec_ksher::signed_fields(&case.operation) else {
+    let Some(subset) = payspec_runtime::scheme::sorted_params::signed_fields::<payspec_ksher::Api>(
+        &case.operation,
+    ) else {
         return Verdict::Fail(format!("unknown operation `{}`", case.operation));
     };
     every_backend(|backend| {
@@ -288,7 +290,7 @@ fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
         // through it.
         let verdict = if case.id.starts_with("resplit-") {
             payspec_ksher::Verifier::new(key.clone())
-                .verify_any(&case.operation, case.body.as_bytes())
+                .verify_named(&case.operation, case.body.as_bytes())
                 .map(|_| ())
         } else {
             crate::ksher::verify_body(&case.operation, case.body.as_bytes(), &key).map(|_| ())

@@ -84,6 +84,7 @@ fn answers_with_a_status_have_an_outcome() {
 /// Both crates verify their notifications from an `http::Request` too.
 #[test]
 fn notifications_verify_from_http_requests_in_both_crates() {
+    use payspec_ksher::VerifyNotifications as _;
     let key = payspec_runtime::PrivateKey::generate(payspec_runtime::Backend::default(), 1024)
         .expect("key");
     let mut data = serde_json::Map::new();
@@ -112,5 +113,5 @@ fn notifications_verify_from_http_requests_in_both_crates() {
         .into_bytes();
     assert!(verifier.verify_http_notify_url(&tampered).is_err());
     // Alipay+ had it already: the same name pattern.
-    let _ = payspec_alipayplus::Verifier::verify_http_notify_payment::<Vec<u8>>;
+    let _ = <payspec_alipayplus::Verifier as payspec_alipayplus::VerifyNotifications>::verify_http_notify_payment::<Vec<u8>>;
 }

@@ -48,13 +48,7 @@ async fn ksher_client_flow() {
     .with_base_url(mock.base_url());
     let transport = transport();
 
-    let order = NativePayRequest::builder()
-        .mch_order_no("NP-1")
-        .total_fee(10_000)
-        .fee_type(FeeType::Thb)
-        .channel(Channel::Promptpay)
-        .build()
-        .unwrap();
+    let order = NativePayRequest::new(Channel::Promptpay, FeeType::Thb, "NP-1", 10_000);
     let created = transport
         .call(&ksher.exchange(&order))
         .await
@@ -62,17 +56,11 @@ async fn ksher_client_flow() {
     assert_eq!(created.data.mch_order_no.as_deref(), Some("NP-1"));
 
     // Not paid yet: the outcome is unknown, so settling would poll; pay it meanwhile.
-    let query = OrderQueryRequest::builder()
-        .mch_order_no("NP-1")
-        .build()
-        .unwrap();
+    let query = OrderQueryRequest::new().mch_order_no("NP-1");
     let unpaid = transport.call(&ksher.exchange(&query)).await.unwrap();
     assert_ne!(unpaid.data.result, Some(OrderResult::Success));
     mock.pay("NP-1").unwrap();
-    let reverse = OrderReverseRequest::builder()
-        .mch_order_no("NP-1")
-        .build()
-        .unwrap();
+    let reverse = OrderReverseRequest::new().mch_order_no("NP-1");
     let settled = transport
         .settle(
             &ksher.exchange(&query),
@@ -99,23 +87,13 @@ async fn ksher_client_flow() {
         "{settled:?}"
     );
 
-    let refund = OrderRefundRequest::builder()
-        .mch_order_no("NP-1")
-        .mch_refund_no("R-1")
-        .total_fee(10_000)
-        .refund_fee(2_500)
-        .fee_type(FeeType::Thb)
-        .build()
-        .unwrap();
+    let refund = OrderRefundRequest::new(FeeType::Thb, "R-1", 2_500, 10_000).mch_order_no("NP-1");
     let refunded = transport
         .call(&ksher.exchange(&refund))
         .await
         .expect("order_refund");
     assert_eq!(refunded.data.refund_fee, Some(2_500));
-    let refund_query = RefundQueryRequest::builder()
-        .mch_order_no("NP-1")
-        .build()
-        .unwrap();
+    let refund_query = RefundQueryRequest::new().mch_order_no("NP-1");
     let refunds = transport
         .call(&ksher.exchange(&refund_query))
         .await
@@ -139,7 +117,7 @@ async fn alipayplus_client_flow() {
     .unwrap();
     let alipay = payspec_alipayplus::Gateway::new(
         payspec_alipayplus::Signer::new("CLIENT_1", merchant),
-        payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
+        payspec_alipayplus::Verifier::new("CLIENT_1", gateway.public_key()),
     )
     .with_base_url(mock.base_url());
     let transport = transport();
@@ -248,10 +226,7 @@ async fn generated_clients_have_one_shape() {
         .with_base_url(mock_gateway.base_url()),
         transport(),
     );
-    let query = OrderQueryRequest::builder()
-        .mch_order_no("no-such-order")
-        .build()
-        .unwrap();
+    let query = OrderQueryRequest::new().mch_order_no("no-such-order");
     let answer = client
         .call(&query)
         .await
@@ -269,7 +244,7 @@ async fn generated_clients_have_one_shape() {
     let client = payspec_alipayplus::Client::new(
         payspec_alipayplus::Gateway::new(
             payspec_alipayplus::Signer::new("CLIENT_1", merchant),
-            payspec_alipayplus::Verifier::new("CLIENT_1", vec![gateway.public_key()]),
+            payspec_alipayplus::Verifier::new("CLIENT_1", gateway.public_key()),
         )
         .with_base_url(mock_gateway.base_url()),
         transport(),

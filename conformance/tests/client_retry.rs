@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use payspec_runtime::retry::RetryPolicy;
+use payspec_runtime::scheme::sorted_params;
 use payspec_runtime::sorted_params::sign_data_document;
 use payspec_runtime::transport::{ClientError, HttpTransport};
 use payspec_runtime::{DigestAlgorithm, PrivateKey};
@@ -243,10 +244,7 @@ fn param<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 async fn ksher_query_is_retried_after_5xx_with_a_fresh_signature() {
     let server = serve(vec![(503, vec![], b"busy".to_vec()), ksher_ok("SUCCESS")]);
     let client = ksher_client(&server.base, 3);
-    let query = payspec_ksher::operations::order_query::OrderQueryRequest::builder()
-        .mch_order_no("A1")
-        .build()
-        .unwrap();
+    let query = payspec_ksher::operations::order_query::OrderQueryRequest::new().mch_order_no("A1");
     let answer = client.call(&query).await.expect("second attempt succeeds");
     assert_eq!(
         answer.data.result,
@@ -265,14 +263,13 @@ async fn ksher_query_is_retried_after_5xx_with_a_fresh_signature() {
 }
 
 fn quick_pay() -> payspec_ksher::operations::quick_pay::QuickPayRequest {
-    payspec_ksher::operations::quick_pay::QuickPayRequest::builder()
-        .mch_order_no("A1")
-        .total_fee(100)
-        .fee_type(payspec_ksher::types::FeeType::Thb)
-        .auth_code("134567890123456789")
-        .channel(payspec_ksher::types::Channel::Wechat)
-        .build()
-        .unwrap()
+    payspec_ksher::operations::quick_pay::QuickPayRequest::new(
+        "134567890123456789",
+        payspec_ksher::types::FeeType::Thb,
+        "A1",
+        100,
+    )
+    .channel(payspec_ksher::types::Channel::Wechat)
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -327,9 +324,7 @@ fn envelope_codes_are_retried_only_when_the_spec_says_so() {
         payspec_fixturesubsets::Signer::new("mch1", key("ksher-merchant-1024.pkcs8.pem")),
         payspec_fixturesubsets::Verifier::new(gateway_key.public_key()),
     );
-    let info = payspec_fixturesubsets::operations::info::InfoRequest::builder()
-        .build()
-        .unwrap();
+    let info = payspec_fixturesubsets::operations::info::InfoRequest::new();
     let call = fixture.exchange(&info);
     assert!(matches!(
         call.response(envelope("1")),
@@ -342,7 +337,10 @@ fn envelope_codes_are_retried_only_when_the_spec_says_so() {
         call.response(envelope("2")),
         Err(AttemptError::Response(_))
     ));
-    assert_eq!(payspec_fixturesubsets::RETRYABLE_ENVELOPE_CODES, &["1"]);
+    assert_eq!(
+        <payspec_fixturesubsets::Api as sorted_params::Api>::RETRYABLE_ENVELOPE_CODES,
+        &["1"]
+    );
 
     let ksher = payspec_ksher::Gateway::new(
         payspec_ksher::Signer::new("mch1", key("ksher-merchant-1024.pkcs8.pem")),
@@ -356,7 +354,7 @@ fn envelope_codes_are_retried_only_when_the_spec_says_so() {
             Err(AttemptError::Response(_))
         ));
     }
-    assert!(payspec_ksher::RETRYABLE_ENVELOPE_CODES.is_empty());
+    assert!(<payspec_ksher::Api as sorted_params::Api>::RETRYABLE_ENVELOPE_CODES.is_empty());
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -401,10 +399,7 @@ async fn tampered_answer_is_rejected_not_retried() {
         (status, headers, tampered.into_bytes()),
         ksher_ok("SUCCESS"),
     ]);
-    let query = payspec_ksher::operations::order_query::OrderQueryRequest::builder()
-        .mch_order_no("A1")
-        .build()
-        .unwrap();
+    let query = payspec_ksher::operations::order_query::OrderQueryRequest::new().mch_order_no("A1");
     let err = ksher_client(&server.base, 3)
         .call(&query)
         .await
@@ -450,7 +445,7 @@ async fn alipayplus_inquiry_retried_pay_not() {
         payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
     let verifier = payspec_alipayplus::Verifier::new(
         "CLIENT",
-        vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
+        key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key(),
     );
     let client = alipay_client(signer, verifier, transport(3), &server.base);
     let inquiry = payspec_alipayplus::types::InquiryPaymentRequest {
@@ -470,7 +465,10 @@ async fn alipayplus_inquiry_retried_pay_not() {
     let server = serve(vec![(500, vec![], b"oops".to_vec())]);
     let signer =
         payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
-    let verifier = payspec_alipayplus::Verifier::new("CLIENT", vec![]);
+    let verifier = payspec_alipayplus::Verifier::new(
+        "CLIENT",
+        key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key(),
+    );
     let client = alipay_client(signer, verifier, transport(3), &server.base);
     let pay: payspec_alipayplus::types::PayRequest = serde_json::from_str(
         r#"{"paymentRequestId":"p1","paymentAmount":{"currency":"USD","value":"100"},"order":{"referenceOrderId":"o","orderDescription":"d","orderAmount":{"currency":"USD","value":"100"},"env":{"terminalType":"MINI_APP"}},"paymentMethod":{"paymentMethodType":"GCASH"}}"#,
@@ -499,14 +497,8 @@ async fn ksher_notsure_settles_by_polling_then_reversing() {
         order_query::OrderQueryRequest, order_reverse::OrderReverseRequest,
     };
     use payspec_runtime::retry::Settlement;
-    let query = OrderQueryRequest::builder()
-        .mch_order_no("A1")
-        .build()
-        .unwrap();
-    let reverse = OrderReverseRequest::builder()
-        .mch_order_no("A1")
-        .build()
-        .unwrap();
+    let query = OrderQueryRequest::new().mch_order_no("A1");
+    let reverse = OrderReverseRequest::new().mch_order_no("A1");
 
     // Paid on the second query.
     let server = serve(vec![ksher_ok("NOTSURE"), ksher_ok("SUCCESS")]);
@@ -568,7 +560,7 @@ async fn alipayplus_u_settles_by_inquiring() {
         payspec_alipayplus::Signer::new("CLIENT", key("alipayplus-merchant-2048.pkcs8.pem"));
     let verifier = payspec_alipayplus::Verifier::new(
         "CLIENT",
-        vec![key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key()],
+        key("alipayplus-gateway-mock-2048.pkcs8.pem").public_key(),
     );
     let client = alipay_client(signer, verifier, transport(1), &server.base);
     let inquiry = InquiryPaymentRequest {

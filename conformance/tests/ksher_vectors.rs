@@ -7,6 +7,7 @@ use payspec_conformance::testkit::{key_text, load, Report};
 use payspec_conformance::vectors::{
     param_text, Expect, KsherSigningCase, KsherVerificationCase, VectorFile,
 };
+use payspec_runtime::scheme::sorted_params;
 use payspec_runtime::sorted_params::{data_string_to_verify, string_to_sign};
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 
@@ -95,7 +96,7 @@ fn response_verification_vectors_through_typed_api() {
             let label = format!("{} [{}]", case.id, backend.name());
             let key = PublicKey::from_pem_with(*backend, &key_text(&case.public_key))
                 .unwrap_or_else(|e| panic!("{}: {e}", case.public_key));
-            let subset = payspec_ksher::signed_fields(&case.operation)
+            let subset = sorted_params::signed_fields::<payspec_ksher::Api>(&case.operation)
                 .unwrap_or_else(|| panic!("{}: unknown operation {}", case.id, case.operation));
             if let Some(expected) = &case.string_to_verify {
                 match data_string_to_verify(case.body.as_bytes(), subset) {
@@ -105,7 +106,7 @@ fn response_verification_vectors_through_typed_api() {
             }
             let raw = verify_body(&case.operation, case.body.as_bytes(), &key);
             let typed = payspec_ksher::Verifier::new(key.clone())
-                .verify_any(&case.operation, case.body.as_bytes());
+                .verify_named(&case.operation, case.body.as_bytes());
             // A rejection counts only for the reason the case's flags name (one table:
             // `payspec_conformance::reasons`), through both the raw and the typed verifier.
             let reason_ok = |e: &payspec_runtime::sorted_params::ResponseError| {
@@ -158,7 +159,7 @@ fn canonical_resplit_vectors() {
                     .push(format!("{label}: signature must verify, got {e}"));
             }
             let typed = payspec_ksher::Verifier::new(key.clone())
-                .verify_any(&case.operation, case.body.as_bytes());
+                .verify_named(&case.operation, case.body.as_bytes());
             let resplit = case.flags.iter().any(|f| f == "CanonicalResplit");
             match (case.expect, resplit, &typed) {
                 (Expect::Accept, false, Ok(_)) => {}

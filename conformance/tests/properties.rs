@@ -901,16 +901,13 @@ fn ksher_sign(
     params: &[(String, String)],
     key: &PrivateKey,
 ) -> Result<payspec_ksher::SignedRequest, ValidationError> {
-    let pairs = params.iter().map(|(n, v)| (n.as_str(), v.as_str()));
-    let (request, overrides) =
-        payspec_ksher::AnyRequest::from_params(op, pairs).map_err(|e| match e {
-            payspec_ksher::ParamsError::Invalid(e) => e,
-            other => panic!("{op}: {other}"),
-        })?;
+    let pairs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let signer = payspec_ksher::Signer::new(APPID, key.clone());
-    let common = overrides.apply(signer.common_params());
-    signer.sign_any(&request, common).map_err(|e| match e {
-        payspec_ksher::SignError::Invalid(e) => e,
+    signer.sign_params(op, &pairs).map_err(|e| match e {
+        payspec_ksher::SignParamsError::Sign(payspec_ksher::SignError::Invalid(e)) => e,
         other => panic!("{op}: {other}"),
     })
 }
@@ -941,11 +938,31 @@ fn bad_ksher_signature() -> Result<String, payspec_ksher::ResponseError> {
     ))
 }
 
+/// An Alipay+ request parsed strictly through its typed request (as JSON of the typed value).
+#[derive(Debug, PartialEq)]
+struct AlipayRequest {
+    operation: &'static str,
+    typed: serde_json::Value,
+}
+
+impl AlipayRequest {
+    /// Signs the typed request (parsed again from its JSON) at `time`.
+    fn sign(
+        &self,
+        signer: &payspec_alipayplus::Signer,
+        time: &str,
+    ) -> Result<payspec_alipayplus::SignedRequest, payspec_alipayplus::SignJsonError> {
+        signer.sign_json(self.operation, &self.typed.to_string(), time)
+    }
+}
+
 /// Parses and checks an Alipay+ request body; a validation error names its member.
-fn alipay_request(op: &str, json: &str) -> Result<payspec_alipayplus::AnyRequest, ValidationError> {
-    payspec_alipayplus::AnyRequest::from_json(op, json).map_err(|e| match e {
-        payspec_alipayplus::ParamsError::Invalid(e) => e,
-        other => panic!("{op}: {other}"),
+fn alipay_request(op: &str, json: &str) -> Result<AlipayRequest, ValidationError> {
+    let entry = payspec_runtime::scheme::header_rsa::operation::<payspec_alipayplus::Api>(op)
+        .unwrap_or_else(|| panic!("unknown operation {op}"));
+    (entry.check_json)(json).map(|typed| AlipayRequest {
+        operation: entry.name,
+        typed,
     })
 }
 
@@ -1014,6 +1031,7 @@ enum Want {
         operation: String,
         name: String,
     },
+    Several(Vec<Want>),
 }
 
 fn want_of(error: &ValidationError) -> Want {
@@ -1028,6 +1046,7 @@ fn want_of(error: &ValidationError) -> Want {
             operation: operation.to_owned(),
             name,
         },
+        ValidationError::Several(list) => Want::Several(list.iter().map(want_of).collect()),
     }
 }
 
@@ -1569,12 +1588,21 @@ fn config(cases: u32) -> ProptestConfig {
 fn generated_crates_cover_exactly_the_specs() {
     let k = ksher();
     let wires = |ops: &[Operation]| ops.iter().map(|o| o.wire.clone()).collect::<Vec<_>>();
-    assert_eq!(wires(&k.operations), payspec_ksher::OPERATIONS);
+    use payspec_runtime::scheme::{header_rsa, sorted_params};
+    let ksher_ops: Vec<&str> = <payspec_ksher::Api as sorted_params::Api>::OPERATIONS
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(wires(&k.operations), ksher_ops);
     let notifications: Vec<&str> = k.notifications.iter().map(|n| n.wire.as_str()).collect();
-    assert_eq!(notifications, payspec_ksher::NOTIFICATIONS);
+    let ksher_notifications: Vec<&str> = <payspec_ksher::Api as sorted_params::Api>::NOTIFICATIONS
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(notifications, ksher_notifications);
     for m in ksher_messages() {
         let want: Option<Vec<&str>> = m.signed.map(|s| s.iter().map(String::as_str).collect());
-        let got = payspec_ksher::signed_fields(m.name)
+        let got = sorted_params::signed_fields::<payspec_ksher::Api>(m.name)
             .expect("known name")
             .map(<[&str]>::to_vec);
         assert_eq!(got, want, "signed subset of {}", m.name);
@@ -1582,12 +1610,21 @@ fn generated_crates_cover_exactly_the_specs() {
     assert_eq!(object_type_names(k), payspec_ksher::types::OBJECT_TYPES);
 
     let a = alipayplus();
-    assert_eq!(wires(&a.operations), payspec_alipayplus::OPERATIONS);
+    let alipay_ops: Vec<&str> = <payspec_alipayplus::Api as header_rsa::Api>::OPERATIONS
+        .iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(wires(&a.operations), alipay_ops);
     let notifications: Vec<&str> = a.notifications.iter().map(|n| n.wire.as_str()).collect();
-    assert_eq!(notifications, payspec_alipayplus::NOTIFICATIONS);
+    let alipay_notifications: Vec<&str> =
+        <payspec_alipayplus::Api as header_rsa::Api>::NOTIFICATIONS
+            .iter()
+            .map(|e| e.name)
+            .collect();
+    assert_eq!(notifications, alipay_notifications);
     for op in &a.operations {
         assert_eq!(
-            payspec_alipayplus::operation_path(&op.wire),
+            header_rsa::operation::<payspec_alipayplus::Api>(&op.wire).map(|e| e.path),
             Some(op.path.as_str())
         );
     }
@@ -1668,8 +1705,8 @@ proptest! {
         let wire = alipay_wire(api, fields, &body).render(Spelling::COMPACT);
         for keys in alipayplus_keys() {
             let signer = payspec_alipayplus::Signer::new(CLIENT_ID, keys.signer.clone());
-            let sa = signer.sign_any(&a, &time).expect("valid request signs");
-            let sb = signer.sign_any(&b, &time).expect("valid request signs");
+            let sa = a.sign(&signer, &time).expect("valid request signs");
+            let sb = b.sign(&signer, &time).expect("valid request signs");
             prop_assert_eq!(&sa, &sb);
             prop_assert_eq!(String::from_utf8_lossy(&sa.body), wire.as_str());
             prop_assert_eq!(&sa.path, &msg.path);
@@ -1854,12 +1891,16 @@ proptest! {
             let signed = if msg.operation {
                 let request = alipay_request(msg.name, &text)
                     .map_err(|e| TestCaseError::fail(format!("valid body rejected: {e}")))?;
-                signer.sign_any(&request, &time).expect("valid request signs")
+                request.sign(&signer, &time).expect("valid request signs")
             } else {
                 signer.sign_body(&msg.path, text.clone().into_bytes(), &time).expect("signs")
             };
             let header = signed.signature.header.as_str();
-            let verifier = |keys: Vec<PublicKey>| payspec_alipayplus::Verifier::new(CLIENT_ID, keys);
+            let verifier = |keys: Vec<PublicKey>| {
+                let mut keys = keys.into_iter();
+                let first = keys.next().expect("a key");
+                keys.fold(payspec_alipayplus::Verifier::new(CLIENT_ID, first), |v, k| v.with_key(k))
+            };
             let ours = verifier(vec![keys.public.clone()]);
             let response = |path: &str, time: &str, body: &[u8]| {
                 ours.verify_response_raw(path, Some(time), Some(header), body).map(|v| v.into_inner())
@@ -1887,7 +1928,7 @@ proptest! {
 
             prop_assert!(bad(response(&format!("{}x", msg.path), &time, &signed.body)), "other path");
             prop_assert!(bad(response(&msg.path, &format!("{time} "), &signed.body)), "other time");
-            let stranger = payspec_alipayplus::Verifier::new(format!("{CLIENT_ID}X"), vec![keys.public.clone()])
+            let stranger = payspec_alipayplus::Verifier::new(format!("{CLIENT_ID}X"), keys.public.clone())
                 .verify_response_raw(&msg.path, Some(&time), Some(header), &signed.body);
             prop_assert!(bad(stranger.map(|v| v.into_inner())), "other client id");
 

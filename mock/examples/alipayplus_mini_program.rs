@@ -13,7 +13,7 @@ use payspec_alipayplus::types::{
     Amount, ConsultPaymentRequest, Env, InquiryPaymentRequest, Order, PayRequest, PaymentFactor,
     PaymentMethod, PaymentMethodType, RefundRequest, TerminalType,
 };
-use payspec_alipayplus::{Operation, Signer, Verifier};
+use payspec_alipayplus::{Operation, Signer, Verifier, VerifyNotifications};
 use payspec_mock::{Api, Config, MockGateway};
 use payspec_runtime::time::OffsetDateTime;
 use payspec_runtime::{http, Backend, PrivateKey};
@@ -48,10 +48,7 @@ fn call<O: Operation>(
 }
 
 fn usd(value: u64) -> Amount {
-    Amount {
-        currency: Some("USD".into()),
-        value: Some(value),
-    }
+    Amount::new("USD", value)
 }
 
 /// `CODE/STATUS` of a result object, for printing.
@@ -72,7 +69,7 @@ fn main() -> Result<(), Error> {
     // Fresh key pairs stand in for the acquirer's key and Alipay+'s key.
     let acquirer_key = PrivateKey::generate(Backend::default(), 2048)?;
     let alipay_key = PrivateKey::generate(Backend::default(), 2048)?;
-    let verifier = Verifier::new(CLIENT_ID, vec![alipay_key.public_key()]);
+    let verifier = Verifier::new(CLIENT_ID, alipay_key.public_key());
     let signer = Signer::new(CLIENT_ID, acquirer_key.clone());
 
     let mock = MockGateway::start(Config::new(
@@ -126,10 +123,7 @@ fn main() -> Result<(), Error> {
         &signer,
         &verifier,
         &base,
-        &ConsultPaymentRequest {
-            payment_amount: Some(usd(450)),
-            ..Default::default()
-        },
+        &ConsultPaymentRequest::new(usd(450)),
     )?;
     println!(
         "3. consultPayment: {} ({} wallets offered)",
@@ -138,30 +132,20 @@ fn main() -> Result<(), Error> {
     );
 
     // Inside GCash's mini program: terminalType MINI_APP, the hosting wallet as method type.
-    let pay = PayRequest {
-        payment_request_id: Some("pay_20240101_0001".into()),
-        payment_amount: Some(usd(450)), // USD 4.50
-        order: Some(Order {
-            reference_order_id: Some("ord_0001".into()),
-            order_description: Some("Cappuccino".into()),
-            order_amount: Some(usd(450)),
-            env: Some(Env {
-                terminal_type: Some(TerminalType::MiniApp),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        payment_method: Some(PaymentMethod {
-            payment_method_type: Some(PaymentMethodType::Gcash),
-            ..Default::default()
-        }),
-        payment_factor: Some(PaymentFactor {
-            is_cashier_payment: Some(true),
-            ..Default::default()
-        }),
-        payment_notify_url: Some(notify_url),
-        ..Default::default()
-    };
+    let order = Order::new(
+        "ord_0001",
+        "Cappuccino",
+        usd(450),
+        Env::new(TerminalType::MiniApp),
+    );
+    let pay = PayRequest::new(
+        "pay_20240101_0001",
+        usd(450), // USD 4.50
+        order,
+        PaymentMethod::new(PaymentMethodType::Gcash),
+    )
+    .payment_factor(PaymentFactor::new().is_cashier_payment(true))
+    .payment_notify_url(notify_url);
     let placed = call(&agent, &signer, &verifier, &base, &pay)?;
     let normal_url = placed.normal_url.ok_or("no normalUrl")?;
     println!(
@@ -169,10 +153,7 @@ fn main() -> Result<(), Error> {
         outcome(&placed.result)
     );
 
-    let inquiry = InquiryPaymentRequest {
-        payment_request_id: Some("pay_20240101_0001".into()),
-        ..Default::default()
-    };
+    let inquiry = InquiryPaymentRequest::new().payment_request_id("pay_20240101_0001");
     let before = call(&agent, &signer, &verifier, &base, &inquiry)?;
     println!(
         "5. inquiryPayment before paying: payment {}",
@@ -204,13 +185,8 @@ fn main() -> Result<(), Error> {
         after.payment_id.clone().unwrap_or_default()
     );
 
-    let refund = RefundRequest {
-        refund_request_id: Some("refund_0001".into()),
-        payment_id: after.payment_id,
-        refund_amount: Some(usd(150)),
-        refund_reason: Some("one shot less".into()),
-        ..Default::default()
-    };
+    let mut refund = RefundRequest::new("refund_0001", usd(150)).refund_reason("one shot less");
+    refund.payment_id = after.payment_id;
     let refunded = call(&agent, &signer, &verifier, &base, &refund)?;
     println!(
         "9. refund of USD 1.50: {}, refundId {}",

@@ -14,7 +14,7 @@ use payspec_ksher::operations::{
     order_refund::OrderRefundRequest, refund_query::RefundQueryRequest,
 };
 use payspec_ksher::types::FeeType;
-use payspec_ksher::{Operation, Signer, Verifier};
+use payspec_ksher::{Operation, Signer, Verifier, VerifyNotifications};
 use payspec_mock::{Api, Config, MockGateway};
 use payspec_runtime::{http, Backend, PrivateKey};
 
@@ -86,25 +86,23 @@ fn main() -> Result<(), Error> {
         .http_status_as_error(false)
         .build()
         .new_agent();
-    let checkout = GatewayPayRequest::builder()
-        .mch_order_no("order-20240101-0001")
-        .total_fee(15_000) // 150.00 THB
-        .fee_type(FeeType::Thb)
-        .channel_list("promptpay,truemoney,card")
-        .mch_code("A-0001")
-        .mch_redirect_url("https://shop.example/paid")
-        .mch_redirect_url_fail("https://shop.example/failed")
-        .product_name("Thai tea set")
-        .refer_url("https://shop.example")
-        .mch_notify_url(webhook_url)
-        .build()?;
+    let checkout = GatewayPayRequest::new(
+        "promptpay,truemoney,card",
+        FeeType::Thb,
+        "A-0001",
+        "order-20240101-0001",
+        "https://shop.example/paid",
+        "https://shop.example/failed",
+        "Thai tea set",
+        "https://shop.example",
+        15_000,
+    )
+    .mch_notify_url(webhook_url);
     let page = call(&agent, &signer, &verifier, &base, &checkout)?;
     let pay_url = page.pay_content.ok_or("no checkout URL")?;
     println!("3. gateway_pay: send the payer to {pay_url}");
 
-    let query = GatewayOrderQueryRequest::builder()
-        .mch_order_no("order-20240101-0001")
-        .build()?;
+    let query = GatewayOrderQueryRequest::new("order-20240101-0001");
     let before = call(&agent, &signer, &verifier, &base, &query)?;
     println!(
         "4. gateway_order_query before paying: result {:?}",
@@ -139,13 +137,8 @@ fn main() -> Result<(), Error> {
         after.result
     );
 
-    let refund = OrderRefundRequest::builder()
-        .mch_order_no(refund_order.clone())
-        .mch_refund_no("refund-0001")
-        .total_fee(15_000)
-        .refund_fee(5_000)
-        .fee_type(FeeType::Thb)
-        .build()?;
+    let refund = OrderRefundRequest::new(FeeType::Thb, "refund-0001", 5_000, 15_000)
+        .mch_order_no(refund_order.clone());
     let refunded = call(&agent, &signer, &verifier, &base, &refund)?;
     println!(
         "8. order_refund of 50.00 THB: result {:?}, ksher_refund_no {}",
@@ -158,9 +151,7 @@ fn main() -> Result<(), Error> {
         &signer,
         &verifier,
         &base,
-        &RefundQueryRequest::builder()
-            .mch_order_no(refund_order)
-            .build()?,
+        &RefundQueryRequest::new().mch_order_no(refund_order),
     )?;
     println!(
         "9. refund_query: {} refund(s), {} of {} refunded",

@@ -1,21 +1,65 @@
 //! The Alipay+ ACQP API, served from `payspec-alipayplus`.
 //!
-//! Path → operation by `operation_path`; the request is verified like a notification (the same
-//! signed layout: `POST <path>\n<Client-Id>.<Request-Time>.<body>`) with the merchant key; the body
-//! goes through `AnyRequest::from_json`; answers are typed response bodies of the spec, signed
+//! Path → operation by the generated operation table; the request is verified like a
+//! notification (the same signed layout: `POST <path>\n<Client-Id>.<Request-Time>.<body>`) with
+//! the merchant key; the body is parsed strictly into the operation's request type; answers are typed response bodies of the spec, signed
 //! with the gateway key in `Response-Time` / `Signature` headers.
 
 use std::sync::Arc;
 
+use payspec_alipayplus::types::response::Amount;
 use payspec_alipayplus::types::{
-    Amount, ApiResult, CancelPaymentResponse, ConsultPaymentResponse, InquiryPaymentResponse,
-    NotifyPaymentData, PayRequest, PayResponse, PaymentMethodType, PaymentOption, RefundRequest,
-    RefundResponse, ResultCode, ResultStatus, Transaction, TransactionStatus, TransactionType,
+    ApiResult, CancelPaymentRequest, CancelPaymentResponse, ConsultPaymentRequest,
+    ConsultPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse, NotifyPaymentData,
+    PayRequest, PayResponse, PaymentMethodType, PaymentOption, RefundRequest, RefundResponse,
+    ResultCode, ResultStatus, Transaction, TransactionStatus, TransactionType,
 };
 use payspec_alipayplus::{
-    operation_path, AnyRequest, CONTENT_TYPE, HEADER_CLIENT_ID, HEADER_REQUEST_TIME,
-    HEADER_RESPONSE_TIME, HEADER_SIGNATURE, KEY_VERSION, OPERATIONS,
+    CONTENT_TYPE, HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_RESPONSE_TIME, HEADER_SIGNATURE,
 };
+use payspec_runtime::scheme::header_rsa::{Api as _, Operation};
+
+/// `keyVersion` of the mock's answers.
+const KEY_VERSION: u32 =
+    <payspec_alipayplus::Api as payspec_runtime::scheme::header_rsa::Api>::KEY_VERSION;
+
+/// The typed request of any Alipay+ operation (the mock dispatches on it).
+#[derive(Clone, Debug)]
+enum AnyRequest {
+    Pay(Box<PayRequest>),
+    InquiryPayment(InquiryPaymentRequest),
+    CancelPayment(CancelPaymentRequest),
+    Refund(Box<RefundRequest>),
+    /// Checked; the answer does not depend on its members.
+    ConsultPayment,
+}
+
+impl AnyRequest {
+    /// Parses the body of operation `name` strictly and checks the spec's rules.
+    fn from_json(name: &str, json: &str) -> Result<Self, payspec_runtime::ValidationError> {
+        fn parse<O: Operation>(json: &str) -> Result<O, payspec_runtime::ValidationError> {
+            let request: O = payspec_runtime::json::from_str_strict(json)?;
+            request.check()?;
+            Ok(request)
+        }
+        Ok(match name {
+            PayRequest::NAME => AnyRequest::Pay(Box::new(parse(json)?)),
+            InquiryPaymentRequest::NAME => AnyRequest::InquiryPayment(parse(json)?),
+            CancelPaymentRequest::NAME => AnyRequest::CancelPayment(parse(json)?),
+            RefundRequest::NAME => AnyRequest::Refund(Box::new(parse(json)?)),
+            ConsultPaymentRequest::NAME => {
+                parse::<ConsultPaymentRequest>(json)?;
+                AnyRequest::ConsultPayment
+            }
+            other => {
+                return Err(payspec_runtime::ValidationError::Invalid {
+                    field: other.to_owned(),
+                    reason: "unknown operation".into(),
+                })
+            }
+        })
+    }
+}
 use payspec_runtime::header_signature::{self, NotificationCheck};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -135,10 +179,10 @@ impl ApiHandler for AlipayPlusApi {
 
 fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     let path = request.path.as_str();
-    let Some(name) = OPERATIONS
+    let Some(name) = payspec_alipayplus::Api::OPERATIONS
         .iter()
-        .copied()
-        .find(|op| operation_path(op) == Some(path))
+        .find(|op| op.path == path)
+        .map(|op| op.name)
     else {
         return Outgoing::text(404, "no Alipay+ operation at this path");
     };
@@ -220,7 +264,7 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
             let body = refund(gateway, r, now);
             answer(gateway, path, Some(client_id), &body)
         }
-        AnyRequest::ConsultPayment(_) => {
+        AnyRequest::ConsultPayment => {
             let options = PaymentMethodType::VALUES
                 .iter()
                 .enumerate()
@@ -278,40 +322,25 @@ fn pay(
     r: &PayRequest,
     now: OffsetDateTime,
 ) -> PayResponse {
-    let (Some(request_id), Some(value), Some(currency)) = (
-        r.payment_request_id.as_deref(),
-        r.payment_amount.as_ref().and_then(|a| a.value),
-        r.payment_amount
-            .as_ref()
-            .and_then(|a| a.currency.as_deref()),
-    ) else {
-        // `from_json` checked these; keep the server total anyway.
-        return PayResponse {
-            result: Some(failed(
-                ResultCode::ParamIllegal,
-                "paymentRequestId and paymentAmount are required",
-            )),
-            ..Default::default()
-        };
-    };
+    // Required members: the request type has them (the compiler saw to it).
+    let (request_id, value, currency) = (
+        r.payment_request_id.as_str(),
+        r.payment_amount.value,
+        r.payment_amount.currency.as_str(),
+    );
     // The members whose change makes a repeat inconsistent (reference 6.1).
     let fingerprint = serde_json::json!([
         r.payment_amount,
         r.payment_factor,
         r.settlement_strategy,
-        r.payment_method
-            .as_ref()
-            .and_then(|m| m.payment_method_type.as_ref()),
+        r.payment_method.payment_method_type,
     ])
     .to_string();
     let mut details = serde_json::Map::new();
-    if let Some(method) = r
-        .payment_method
-        .as_ref()
-        .and_then(|m| m.payment_method_type.as_ref())
-    {
-        details.insert("wallet".into(), method.as_str().into());
-    }
+    details.insert(
+        "wallet".into(),
+        r.payment_method.payment_method_type.as_str().into(),
+    );
     let created = {
         let mut store = gateway.store();
         let seq = store.next_seq();
@@ -399,19 +428,11 @@ fn inquiry(gateway: &Arc<Gateway>, target: OrderRef<'_>) -> InquiryPaymentRespon
 
 fn refund(gateway: &Arc<Gateway>, r: &RefundRequest, now: OffsetDateTime) -> RefundResponse {
     let target = order_ref(&r.payment_request_id, &r.payment_id);
-    let (Some(refund_no), Some(value), Some(currency)) = (
-        r.refund_request_id.as_deref(),
-        r.refund_amount.as_ref().and_then(|a| a.value),
-        r.refund_amount.as_ref().and_then(|a| a.currency.as_deref()),
-    ) else {
-        return RefundResponse {
-            result: Some(failed(
-                ResultCode::ParamIllegal,
-                "refundRequestId and refundAmount are required",
-            )),
-            ..Default::default()
-        };
-    };
+    let (refund_no, value, currency) = (
+        r.refund_request_id.as_str(),
+        r.refund_amount.value,
+        r.refund_amount.currency.as_str(),
+    );
     let fingerprint =
         serde_json::json!([r.payment_request_id, r.payment_id, r.refund_amount]).to_string();
     // One lock for the checks and the refund: concurrent refunds are serialized here.
@@ -543,10 +564,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_operation_has_a_path() {
-        for op in OPERATIONS {
-            assert!(operation_path(op).is_some(), "{op}");
+    fn the_mock_serves_every_operation_of_the_spec() {
+        for op in payspec_alipayplus::Api::OPERATIONS {
+            match AnyRequest::from_json(op.name, "{}") {
+                Err(payspec_runtime::ValidationError::Invalid { reason, .. }) => {
+                    assert_ne!(reason, "unknown operation", "{}", op.name)
+                }
+                _ => {}
+            }
         }
+        assert!(AnyRequest::from_json("noSuchOperation", "{}").is_err());
     }
 
     #[test]

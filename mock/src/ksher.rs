@@ -1,7 +1,8 @@
 //! The Ksher classic API, served from `payspec-ksher`.
 //!
 //! Path → operation by the generated request types' `NAME` / `PATH`; `sign` checked with the
-//! merchant key; parameters parsed by `AnyRequest::from_params`; answers are typed `data` of the
+//! merchant key; parameters parsed by the runtime's `read_params` into the operation's typed
+//! request ([`AnyRequest`]); answers are typed `data` of the
 //! spec, signed over `data` (or the operation's signed subset) with the gateway key.
 
 use std::fmt::Display;
@@ -18,10 +19,12 @@ use payspec_ksher::types::{
     RateQueryData, RefundOrder, RefundQueryData, RefundState, Settlement, SimpleResult,
     SupportChannel,
 };
-use payspec_ksher::{AnyRequest, Host, Operation};
+use payspec_ksher::{CommonParams, Host};
+use payspec_runtime::scheme::sorted_params::{read_params, Api as _, Operation};
 use payspec_runtime::sorted_params::{
     sign_data_document, verify_request_params, RequestVerifyError,
 };
+use payspec_runtime::ValidationError;
 use payspec_runtime::{NonceSource, PublicKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -167,7 +170,8 @@ fn signed_document(
     data: &Map<String, Value>,
     now: OffsetDateTime,
 ) -> Result<String, String> {
-    let subset = payspec_ksher::signed_fields(name).flatten();
+    let subset =
+        payspec_runtime::scheme::sorted_params::signed_fields::<payspec_ksher::Api>(name).flatten();
     sign_data_document(
         data,
         &envelope_extra(host, now),
@@ -178,6 +182,60 @@ fn signed_document(
     .map_err(|e| e.to_string())
 }
 
+/// Defines [`AnyRequest`]: one variant per operation, read by name.
+macro_rules! any_request {
+    ($($variant:ident($module:ident::$ty:ident)),* $(,)?) => {
+        /// The typed request of any Ksher operation (the mock dispatches on it).
+        #[derive(Clone, Debug)]
+        pub enum AnyRequest {
+            $(
+                #[doc = concat!("`", stringify!($module), "`")]
+                $variant(Box<payspec_ksher::operations::$module::$ty>),
+            )*
+        }
+
+        impl AnyRequest {
+            /// Reads operation `name` from its parameters (common ones returned apart).
+            pub fn from_params<'a>(
+                name: &str,
+                params: impl IntoIterator<Item = (&'a str, &'a str)>,
+            ) -> Result<(Self, CommonParams), ValidationError> {
+                $(
+                    if name == <payspec_ksher::operations::$module::$ty as Operation>::NAME {
+                        let (r, common) = read_params(params)?;
+                        return Ok((AnyRequest::$variant(Box::new(r)), common));
+                    }
+                )*
+                Err(ValidationError::Invalid { field: name.to_owned(), reason: "unknown operation".into() })
+            }
+        }
+    };
+}
+
+any_request! {
+    QuickPay(quick_pay::QuickPayRequest),
+    NativePay(native_pay::NativePayRequest),
+    JsapiPay(jsapi_pay::JsapiPayRequest),
+    MiniProgramPay(mini_program_pay::MiniProgramPayRequest),
+    AppPay(app_pay::AppPayRequest),
+    WapPay(wap_pay::WapPayRequest),
+    WebPay(web_pay::WebPayRequest),
+    OrderQuery(order_query::OrderQueryRequest),
+    OrderClose(order_close::OrderCloseRequest),
+    OrderReverse(order_reverse::OrderReverseRequest),
+    OrderRefund(order_refund::OrderRefundRequest),
+    RefundQuery(refund_query::RefundQueryRequest),
+    RateQuery(rate_query::RateQueryRequest),
+    MerchantInfo(merchant_info::MerchantInfoRequest),
+    GetSettlementInfo(get_settlement_info::GetSettlementInfoRequest),
+    GetPayoutBalance(get_payout_balance::GetPayoutBalanceRequest),
+    Payout(payout::PayoutRequest),
+    OrderQueryPayout(order_query_payout::OrderQueryPayoutRequest),
+    GatewayPay(gateway_pay::GatewayPayRequest),
+    GatewayOrderQuery(gateway_order_query::GatewayOrderQueryRequest),
+    CancelOrder(cancel_order::CancelOrderRequest),
+}
+
 /// A received Ksher form request whose signature verified, typed.
 pub struct FormRequest {
     /// Every parameter as received (decoded), `sign` included.
@@ -185,7 +243,7 @@ pub struct FormRequest {
     /// The typed request of the operation.
     pub typed: AnyRequest,
     /// The common parameters it carried.
-    pub common: payspec_ksher::CommonOverrides,
+    pub common: CommonParams,
 }
 
 /// The mock's form-body parser: decodes `body` (`application/x-www-form-urlencoded`), checks the
@@ -233,9 +291,10 @@ impl ApiHandler for KsherApi {
 
 fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     // Path → operation by the generated route table.
-    let Some(&(name, _, host)) = payspec_ksher::ROUTES
+    let Some((name, host)) = payspec_ksher::Api::OPERATIONS
         .iter()
-        .find(|(_, path, _)| *path == request.path)
+        .find(|e| e.path == request.path)
+        .map(|e| (e.name, e.host))
     else {
         return Outgoing::text(404, "no Ksher operation at this path");
     };
@@ -252,7 +311,10 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
         Ok(form) => form,
         Err((code, message)) => return error_envelope(host, code, &message, now),
     };
-    let (Some(appid), Some(nonce)) = (common.appid, common.nonce_str) else {
+    let (Some(appid), Some(nonce)) = (
+        common.get("appid").map(str::to_owned),
+        common.get("nonce_str").map(str::to_owned),
+    ) else {
         let missing = if params.iter().any(|(n, _)| n == "appid") {
             "nonce_str"
         } else {
@@ -265,7 +327,7 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
             now,
         );
     };
-    if common.time_stamp.is_none() {
+    if common.get("time_stamp").is_none() {
         return error_envelope(
             host,
             CODE_PARAMS,
@@ -1084,7 +1146,7 @@ fn refund_query(
         ksher_order_no: Some(order.gateway_no.clone()),
         mch_order_no: Some(order.merchant_no.clone()),
         nonce_str: Some(ctx.nonce.clone()),
-        refund_count: Some(i64::try_from(refunds.len()).unwrap_or(i64::MAX)),
+        refund_count: Some(u64::try_from(refunds.len()).unwrap_or(u64::MAX)),
         refund_fee: Some(refunds.iter().map(|x| x.amount).sum()),
         refund_orders: Some(
             refunds
@@ -1160,27 +1222,23 @@ fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
 mod tests {
     use super::*;
 
-    /// The generated route table agrees with the typed requests' constants.
+    /// The mock serves every operation of the generated table, each at its own path.
     #[test]
-    fn routes_cover_every_operation_of_the_spec() {
-        use payspec_ksher::ROUTES;
-        let names: Vec<&str> = ROUTES.iter().map(|(n, _, _)| *n).collect();
-        assert_eq!(names, payspec_ksher::OPERATIONS);
-        let mut paths: Vec<&str> = ROUTES.iter().map(|(_, p, _)| *p).collect();
+    fn the_mock_serves_every_operation_of_the_spec() {
+        let table = payspec_ksher::Api::OPERATIONS;
+        let mut paths: Vec<&str> = table.iter().map(|e| e.path).collect();
         paths.sort_unstable();
         paths.dedup();
-        assert_eq!(paths.len(), ROUTES.len(), "two operations share a path");
-        fn route<O: Operation>() -> (&'static str, &'static str, Host) {
-            (O::NAME, O::PATH, O::HOST)
+        assert_eq!(paths.len(), table.len(), "two operations share a path");
+        for e in table {
+            match AnyRequest::from_params(e.name, []) {
+                Err(ValidationError::Invalid { reason, .. }) => {
+                    assert_ne!(reason, "unknown operation", "{}", e.name)
+                }
+                _ => {}
+            }
         }
-        for expected in [
-            route::<quick_pay::QuickPayRequest>(),
-            route::<order_refund::OrderRefundRequest>(),
-            route::<gateway_pay::GatewayPayRequest>(),
-            route::<payspec_ksher::operations::cancel_order::CancelOrderRequest>(),
-        ] {
-            assert!(ROUTES.contains(&expected), "{expected:?}");
-        }
+        assert!(AnyRequest::from_params("no_such_operation", []).is_err());
     }
 
     /// A received request with a parameter twice is refused before its signature is checked,

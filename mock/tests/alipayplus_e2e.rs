@@ -10,58 +10,39 @@ use payspec_alipayplus::types::{
     Order, PayRequest, PaymentFactor, PaymentMethod, PaymentMethodType, RefundRequest,
     TerminalType, TransactionType,
 };
-use payspec_alipayplus::{Operation, HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_SIGNATURE};
+use payspec_alipayplus::{HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_SIGNATURE};
 use payspec_mock::{Api, DeliveryState, OrderState};
+use payspec_runtime::scheme::header_rsa;
 use support::{alipay_receiver, post, AlipayClient};
 
 fn usd(value: u64) -> Amount {
-    Amount {
-        currency: Some("USD".into()),
-        value: Some(value),
-    }
+    Amount::new("USD", value)
 }
 
 fn pay(id: &str, value: u64, notify: Option<String>) -> PayRequest {
-    PayRequest {
-        payment_request_id: Some(id.into()),
-        payment_amount: Some(usd(value)),
-        order: Some(Order {
-            reference_order_id: Some(format!("ord-{id}")),
-            order_description: Some("Cappuccino".into()),
-            order_amount: Some(usd(value)),
-            env: Some(Env {
-                terminal_type: Some(TerminalType::MiniApp),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
-        payment_method: Some(PaymentMethod {
-            payment_method_type: Some(PaymentMethodType::Gcash),
-            ..Default::default()
-        }),
-        payment_factor: Some(PaymentFactor {
-            is_cashier_payment: Some(true),
-            ..Default::default()
-        }),
-        payment_notify_url: notify,
-        ..Default::default()
-    }
+    let order = Order::new(
+        format!("ord-{id}"),
+        "Cappuccino",
+        usd(value),
+        Env::new(TerminalType::MiniApp),
+    );
+    let mut pay = PayRequest::new(
+        id,
+        usd(value),
+        order,
+        PaymentMethod::new(PaymentMethodType::Gcash),
+    )
+    .payment_factor(PaymentFactor::new().is_cashier_payment(true));
+    pay.payment_notify_url = notify;
+    pay
 }
 
 fn inquiry(id: &str) -> InquiryPaymentRequest {
-    InquiryPaymentRequest {
-        payment_request_id: Some(id.into()),
-        ..Default::default()
-    }
+    InquiryPaymentRequest::new().payment_request_id(id)
 }
 
 fn refund(id: &str, refund_id: &str, value: u64) -> RefundRequest {
-    RefundRequest {
-        refund_request_id: Some(refund_id.into()),
-        payment_request_id: Some(id.into()),
-        refund_amount: Some(usd(value)),
-        ..Default::default()
-    }
+    RefundRequest::new(refund_id, usd(value)).payment_request_id(id)
 }
 
 fn status(r: &Option<ApiResult>) -> (String, String) {
@@ -84,12 +65,7 @@ fn every_operation_against_the_mock_with_notifications() {
     let client = AlipayClient::new(&mock);
     let receiver = alipay_receiver(2);
 
-    let options = client
-        .call(&ConsultPaymentRequest {
-            payment_amount: Some(usd(100)),
-            ..Default::default()
-        })
-        .unwrap();
+    let options = client.call(&ConsultPaymentRequest::new(usd(100))).unwrap();
     assert_eq!(status(&options.data.result).1, "S");
     assert!(!options.data.payment_options.unwrap().is_empty());
 
@@ -110,10 +86,7 @@ fn every_operation_against_the_mock_with_notifications() {
     let page = placed.data.normal_url.unwrap();
     assert_eq!(post(&client.agent, &page, &[], b"").status(), 200);
     let by_id = client
-        .call(&InquiryPaymentRequest {
-            payment_id: Some(payment_id.clone()),
-            ..Default::default()
-        })
+        .call(&InquiryPaymentRequest::new().payment_id(payment_id.clone()))
         .unwrap();
     assert_eq!(
         status(&by_id.data.payment_result),
@@ -154,10 +127,7 @@ fn every_operation_against_the_mock_with_notifications() {
     // Cancel an unpaid payment; a paid one cannot be cancelled.
     client.call(&pay("pay-2", 300, None)).unwrap();
     let cancelled = client
-        .call(&CancelPaymentRequest {
-            payment_request_id: Some("pay-2".into()),
-            ..Default::default()
-        })
+        .call(&CancelPaymentRequest::new().payment_request_id("pay-2"))
         .unwrap();
     assert_eq!(status(&cancelled.data.result).1, "S");
     let after = client.call(&inquiry("pay-2")).unwrap();
@@ -166,10 +136,7 @@ fn every_operation_against_the_mock_with_notifications() {
         ("ORDER_IS_CANCELED".into(), "F".into())
     );
     let paid_cancel = client
-        .call(&CancelPaymentRequest {
-            payment_request_id: Some("pay-1".into()),
-            ..Default::default()
-        })
+        .call(&CancelPaymentRequest::new().payment_request_id("pay-1"))
         .unwrap();
     assert_eq!(
         status(&paid_cancel.data.result),
@@ -182,7 +149,10 @@ fn every_operation_against_the_mock_with_notifications() {
     );
 
     let exercised = client.exercised.lock().unwrap().clone();
-    let all: BTreeSet<&str> = payspec_alipayplus::OPERATIONS.iter().copied().collect();
+    let all: BTreeSet<&str> = <payspec_alipayplus::Api as header_rsa::Api>::OPERATIONS
+        .iter()
+        .map(|e| e.name)
+        .collect();
     assert_eq!(exercised, all);
 
     // The notification: two failed replies, then delivered; every try verified.
@@ -215,10 +185,7 @@ fn duplicate_payment_request_ids() {
         ("REPEAT_REQ_INCONSISTENT".into(), "F".into())
     );
     let mut other_wallet = pay("dup-1", 500, None);
-    other_wallet.payment_method = Some(PaymentMethod {
-        payment_method_type: Some(PaymentMethodType::Tng),
-        ..Default::default()
-    });
+    other_wallet.payment_method = PaymentMethod::new(PaymentMethodType::Tng);
     assert_eq!(
         status(&client.call(&other_wallet).unwrap().data.result).0,
         "REPEAT_REQ_INCONSISTENT"
@@ -273,7 +240,7 @@ fn bad_signatures_invalid_bodies_and_unknown_paths() {
     let client = AlipayClient::new(&mock);
 
     // An invalid body, correctly signed: PARAM_ILLEGAL naming the member.
-    let path = <InquiryPaymentRequest as Operation>::PATH;
+    let path = <InquiryPaymentRequest as header_rsa::Operation>::PATH;
     let url = format!("{}{path}", mock.base_url());
     let send_body = |body: &[u8]| {
         let signed = client

@@ -25,21 +25,11 @@ use payspec_runtime::DigestAlgorithm;
 use support::{ksher_receiver, post, KsherClient};
 
 fn refund(order: &str, refund_no: &str, total: u64, fee: u64) -> OrderRefundRequest {
-    OrderRefundRequest::builder()
-        .mch_order_no(order)
-        .mch_refund_no(refund_no)
-        .total_fee(total)
-        .refund_fee(fee)
-        .fee_type(FeeType::Thb)
-        .build()
-        .unwrap()
+    OrderRefundRequest::new(FeeType::Thb, refund_no, fee, total).mch_order_no(order)
 }
 
 fn query(order: &str) -> OrderQueryRequest {
-    OrderQueryRequest::builder()
-        .mch_order_no(order)
-        .build()
-        .unwrap()
+    OrderQueryRequest::new().mch_order_no(order)
 }
 
 fn err_code(raw: &serde_json::value::RawValue) -> String {
@@ -56,19 +46,14 @@ fn every_operation_against_the_mock_with_notifications() {
     let notify = receiver.url("/notify");
 
     // Merchant information and other read-only operations.
-    let info = client
-        .call(&MerchantInfoRequest::builder().build().unwrap())
-        .unwrap();
+    let info = client.call(&MerchantInfoRequest::new()).unwrap();
     assert_eq!(info.data.account_type.as_deref(), Some("Test"));
     let rate = client
-        .call(
-            &RateQueryRequest::builder()
-                .channel(Channel::Wechat)
-                .fee_type(FeeType::Cny)
-                .date("2024-03-15")
-                .build()
-                .unwrap(),
-        )
+        .call(&RateQueryRequest::new(
+            Channel::Wechat,
+            "2024-03-15",
+            FeeType::Cny,
+        ))
         .unwrap();
     assert_eq!(rate.data.result, Some(OrderResult::Success));
     assert!(rate.data.rate.is_some());
@@ -76,16 +61,10 @@ fn every_operation_against_the_mock_with_notifications() {
     // quick_pay: paid at once, notified (the first reply fails, the retry succeeds).
     let paid = client
         .call(
-            &QuickPayRequest::builder()
-                .mch_order_no("qp-1")
-                .total_fee(1000)
-                .fee_type(FeeType::Thb)
-                .auth_code("134567890123456789")
+            &QuickPayRequest::new("134567890123456789", FeeType::Thb, "qp-1", 1000)
                 .channel(Channel::Alipay)
                 .notify_url(notify.clone())
-                .attach("cart 7")
-                .build()
-                .unwrap(),
+                .attach("cart 7"),
         )
         .unwrap();
     assert_eq!(paid.data.result, Some(OrderResult::Success));
@@ -95,12 +74,7 @@ fn every_operation_against_the_mock_with_notifications() {
     let q = client.call(&query("qp-1")).unwrap();
     assert_eq!(q.data.result, Some(OrderResult::Success));
     let by_ksher_no = client
-        .call(
-            &OrderQueryRequest::builder()
-                .ksher_order_no(ksher_no)
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderQueryRequest::new().ksher_order_no(ksher_no))
         .unwrap();
     assert_eq!(by_ksher_no.data.mch_order_no.as_deref(), Some("qp-1"));
     let r1 = client.call(&refund("qp-1", "qp-1-r1", 1000, 300)).unwrap();
@@ -114,22 +88,15 @@ fn every_operation_against_the_mock_with_notifications() {
     );
     assert_eq!(err_code(&r2.raw_data), "REFUND_FEE_EXCEEDED");
     let rq = client
-        .call(
-            &RefundQueryRequest::builder()
-                .mch_order_no("qp-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&RefundQueryRequest::new().mch_order_no("qp-1"))
         .unwrap();
     assert_eq!(rq.data.refund_count, Some(1));
     assert_eq!(rq.data.refund_fee, Some(300));
     let one = client
         .call(
-            &RefundQueryRequest::builder()
+            &RefundQueryRequest::new()
                 .mch_order_no("qp-1")
-                .mch_refund_no("qp-1-r1")
-                .build()
-                .unwrap(),
+                .mch_refund_no("qp-1-r1"),
         )
         .unwrap();
     assert_eq!(one.data.refund_orders.unwrap()[0].mch_refund_fee, Some(300));
@@ -138,37 +105,20 @@ fn every_operation_against_the_mock_with_notifications() {
         Some(OrderResult::Refund)
     );
     let reverse_refunded = client
-        .call(
-            &OrderReverseRequest::builder()
-                .mch_order_no("qp-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderReverseRequest::new().mch_order_no("qp-1"))
         .unwrap();
     assert_eq!(reverse_refunded.data.result, Some(OrderResult::Fail));
 
     // quick_pay waiting for the payer, then reversed.
     let pending = client
         .call(
-            &QuickPayRequest::builder()
-                .mch_order_no("qp-2")
-                .total_fee(500)
-                .fee_type(FeeType::Thb)
-                .auth_code("NOTSURE-1")
-                .channel(Channel::Wechat)
-                .build()
-                .unwrap(),
+            &QuickPayRequest::new("NOTSURE-1", FeeType::Thb, "qp-2", 500).channel(Channel::Wechat),
         )
         .unwrap();
     assert_eq!(pending.data.result, Some(OrderResult::Notsure));
     assert_eq!(pending.data.err_code.as_deref(), Some("PAYMENT_IN_PROCESS"));
     let reversed = client
-        .call(
-            &OrderReverseRequest::builder()
-                .mch_order_no("qp-2")
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderReverseRequest::new().mch_order_no("qp-2"))
         .unwrap();
     assert_eq!(reversed.data.result, Some(OrderResult::Success));
     assert_eq!(
@@ -179,14 +129,8 @@ fn every_operation_against_the_mock_with_notifications() {
     // native_pay: the QR code URL is the admin pay endpoint; paying it notifies.
     let native = client
         .call(
-            &NativePayRequest::builder()
-                .mch_order_no("np-1")
-                .total_fee(2500)
-                .fee_type(FeeType::Thb)
-                .channel(Channel::Promptpay)
-                .notify_url(notify.clone())
-                .build()
-                .unwrap(),
+            &NativePayRequest::new(Channel::Promptpay, FeeType::Thb, "np-1", 2500)
+                .notify_url(notify.clone()),
         )
         .unwrap();
     assert_eq!(
@@ -208,35 +152,22 @@ fn every_operation_against_the_mock_with_notifications() {
     let full = client.call(&refund("np-1", "np-1-r", 2500, 2500)).unwrap();
     assert_eq!(full.data.result, Some(OrderResult::Success));
     let close_paid = client
-        .call(
-            &OrderCloseRequest::builder()
-                .mch_order_no("np-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderCloseRequest::new().mch_order_no("np-1"))
         .unwrap();
     assert_eq!(close_paid.data.result, Some(OrderResult::Fail));
 
     // Page and app payments.
     let jsapi = client
-        .call(
-            &JsapiPayRequest::builder()
-                .mch_order_no("js-1")
-                .total_fee(100)
-                .fee_type(FeeType::Thb)
-                .channel(Channel::Wechat)
-                .build()
-                .unwrap(),
-        )
+        .call(&JsapiPayRequest::new(
+            Channel::Wechat,
+            FeeType::Thb,
+            "js-1",
+            100,
+        ))
         .unwrap();
     assert!(jsapi.data.pay_url.is_some());
     let closed = client
-        .call(
-            &OrderCloseRequest::builder()
-                .mch_order_no("js-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderCloseRequest::new().mch_order_no("js-1"))
         .unwrap();
     assert_eq!(closed.data.result, Some(OrderResult::Success));
     assert_eq!(
@@ -245,55 +176,26 @@ fn every_operation_against_the_mock_with_notifications() {
     );
     let mini = client
         .call(
-            &MiniProgramPayRequest::builder()
-                .mch_order_no("mp-1")
-                .local_total_fee(100)
-                .fee_type(FeeType::Thb)
-                .channel(Channel::Wechat)
-                .sub_openid("openid-1")
-                .channel_sub_appid("wx123")
-                .build()
-                .unwrap(),
+            &MiniProgramPayRequest::new(Channel::Wechat, "wx123", FeeType::Thb, "mp-1", "openid-1")
+                .local_total_fee(100),
         )
         .unwrap();
     assert!(mini.data.wc_pay_data.is_some());
     let app = client
-        .call(
-            &AppPayRequest::builder()
-                .mch_order_no("ap-1")
-                .total_fee(100)
-                .fee_type(FeeType::Thb)
-                .channel(Channel::Alipay)
-                .build()
-                .unwrap(),
-        )
+        .call(&AppPayRequest::new(Channel::Alipay, FeeType::Thb, "ap-1").total_fee(100))
         .unwrap();
     assert!(app.data.pay_content.is_some());
     for (no, web) in [("wp-1", false), ("wb-1", true)] {
         let url = if web {
             client
-                .call(
-                    &WebPayRequest::builder()
-                        .mch_order_no(no)
-                        .total_fee(100)
-                        .fee_type(FeeType::Thb)
-                        .channel(Channel::Alipay)
-                        .build()
-                        .unwrap(),
-                )
+                .call(&WebPayRequest::new(Channel::Alipay, FeeType::Thb, no).total_fee(100))
                 .unwrap()
                 .data
                 .pay_url
         } else {
             client
                 .call(
-                    &WapPayRequest::builder()
-                        .mch_order_no(no)
-                        .local_total_fee(100)
-                        .fee_type(FeeType::Thb)
-                        .channel(Channel::Alipayplus)
-                        .build()
-                        .unwrap(),
+                    &WapPayRequest::new(Channel::Alipayplus, FeeType::Thb, no).local_total_fee(100),
                 )
                 .unwrap()
                 .data
@@ -304,28 +206,22 @@ fn every_operation_against_the_mock_with_notifications() {
 
     // Hosted checkout: NOTSURE with empty values until paid, then mch_notify_url.
     let gateway_pay = |no: &str| {
-        GatewayPayRequest::builder()
-            .mch_order_no(no)
-            .total_fee(990)
-            .fee_type(FeeType::Thb)
-            .channel_list("promptpay,card")
-            .mch_code(no)
-            .mch_redirect_url("https://merchant.example/ok")
-            .mch_redirect_url_fail("https://merchant.example/fail")
-            .product_name("Tea")
-            .refer_url("https://merchant.example")
-            .mch_notify_url(receiver.url("/mch_notify"))
-            .build()
-            .unwrap()
+        GatewayPayRequest::new(
+            "promptpay,card",
+            FeeType::Thb,
+            no,
+            no,
+            "https://merchant.example/ok",
+            "https://merchant.example/fail",
+            "Tea",
+            "https://merchant.example",
+            990,
+        )
+        .mch_notify_url(receiver.url("/mch_notify"))
     };
     let checkout = client.call(&gateway_pay("gw-1")).unwrap();
     assert!(checkout.data.pay_content.unwrap().contains("gw-1"));
-    let gq = || {
-        GatewayOrderQueryRequest::builder()
-            .mch_order_no("gw-1")
-            .build()
-            .unwrap()
-    };
+    let gq = || GatewayOrderQueryRequest::new("gw-1");
     let unpaid = client.call(&gq()).unwrap();
     assert_eq!(unpaid.data.result, Some(OrderResult::Notsure));
     assert_eq!(unpaid.data.ksher_order_no.as_deref(), Some(""));
@@ -342,26 +238,13 @@ fn every_operation_against_the_mock_with_notifications() {
         Some(OrderResult::Success)
     );
     client.call(&gateway_pay("gw-2")).unwrap();
-    let cancelled = client
-        .call(
-            &CancelOrderRequest::builder()
-                .mch_order_no("gw-2")
-                .build()
-                .unwrap(),
-        )
-        .unwrap();
+    let cancelled = client.call(&CancelOrderRequest::new("gw-2")).unwrap();
     assert_eq!(cancelled.data.result, Some(OrderResult::Success));
     assert_eq!(mock.order("gw-2").unwrap().state, OrderState::Closed);
 
     // Settlement and payouts.
     let settlement = client
-        .call(
-            &GetSettlementInfoRequest::builder()
-                .begin_date("2024-03-01")
-                .end_date("2024-03-31")
-                .build()
-                .unwrap(),
-        )
+        .call(&GetSettlementInfoRequest::new("2024-03-01", "2024-03-31"))
         .unwrap();
     // Paid minus refunds: qp-1 700 + np-1 0 + gw-1 900.
     assert_eq!(
@@ -371,47 +254,37 @@ fn every_operation_against_the_mock_with_notifications() {
         Some("1600")
     );
     let balance = |c: &KsherClient| {
-        c.call(
-            &GetPayoutBalanceRequest::builder()
-                .fee_type(FeeType::Thb)
-                .build()
-                .unwrap(),
-        )
-        .unwrap()
-        .data
-        .balance
-        .unwrap()
+        c.call(&GetPayoutBalanceRequest::new(FeeType::Thb))
+            .unwrap()
+            .data
+            .balance
+            .unwrap()
     };
     let before = balance(&client);
     let payout = client
-        .call(
-            &PayoutRequest::builder()
-                .mch_order_no("po-1")
-                .channel(PayoutChannel::Payout)
-                .total_fee(5000)
-                .fee_type(FeeType::Thb)
-                .receiver_no("0812345678")
-                .receiver_type(ReceiverType::from_wire("MOBILE"))
-                .build()
-                .unwrap(),
-        )
+        .call(&PayoutRequest::new(
+            PayoutChannel::Payout,
+            FeeType::Thb,
+            "po-1",
+            "0812345678",
+            ReceiverType::from_wire("MOBILE"),
+            5000,
+        ))
         .unwrap();
     assert_eq!(payout.data.result, Some(OrderResult::Success));
     assert_eq!(balance(&client), before - 5000);
     let payout_query = client
-        .call(
-            &OrderQueryPayoutRequest::builder()
-                .channel(PayoutChannel::Payout)
-                .mch_order_no("po-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&OrderQueryPayoutRequest::new(PayoutChannel::Payout, "po-1"))
         .unwrap();
     assert_eq!(payout_query.data.total_fee, Some(5000));
 
     // Every operation of the spec was answered with verified data.
     let exercised = client.exercised.lock().unwrap().clone();
-    let all: BTreeSet<&str> = payspec_ksher::OPERATIONS.iter().copied().collect();
+    let all: BTreeSet<&str> =
+        <payspec_ksher::Api as payspec_runtime::scheme::sorted_params::Api>::OPERATIONS
+            .iter()
+            .map(|e| e.name)
+            .collect();
     assert_eq!(exercised, all);
 
     // Notifications: qp-1 and np-1 (notify_url), gw-1 (mch_notify_url); every one verified.
@@ -568,15 +441,8 @@ fn invalid_params_unknown_paths_and_malformed_bodies() {
 fn duplicate_order_and_refund_numbers() {
     let mock = support::start(Api::Ksher);
     let client = KsherClient::new(&mock);
-    let order = |amount: u64| {
-        NativePayRequest::builder()
-            .mch_order_no("dup-1")
-            .total_fee(amount)
-            .fee_type(FeeType::Thb)
-            .channel(Channel::Promptpay)
-            .build()
-            .unwrap()
-    };
+    let order =
+        |amount: u64| NativePayRequest::new(Channel::Promptpay, FeeType::Thb, "dup-1", amount);
     let first = client.call(&order(100)).unwrap();
     // A retry with the same parameters (fresh nonce and time) is the same order.
     let retry = client.call(&order(100)).unwrap();
@@ -607,28 +473,17 @@ fn amounts_beyond_the_limit_are_refused_and_settlement_keeps_working() {
     let client = KsherClient::new(&mock);
     for no in ["max-1", "max-2"] {
         let huge = client
-            .call(
-                &NativePayRequest::builder()
-                    .mch_order_no(no)
-                    .total_fee(u64::MAX)
-                    .fee_type(FeeType::Thb)
-                    .channel(Channel::Promptpay)
-                    .build()
-                    .unwrap(),
-            )
+            .call(&NativePayRequest::new(
+                Channel::Promptpay,
+                FeeType::Thb,
+                no,
+                u64::MAX,
+            ))
             .unwrap();
         assert_eq!(huge.data.result, Some(OrderResult::Fail));
         assert_eq!(err_code(&huge.raw_data), "AMOUNT_TOO_LARGE");
     }
-    let settlement = || {
-        client.call(
-            &GetSettlementInfoRequest::builder()
-                .begin_date("2024-03-01")
-                .end_date("2024-03-31")
-                .build()
-                .unwrap(),
-        )
-    };
+    let settlement = || client.call(&GetSettlementInfoRequest::new("2024-03-01", "2024-03-31"));
     for _ in 0..2 {
         let answer = settlement().unwrap();
         assert!(answer.data.settlement_data.unwrap_or_default().is_empty());
@@ -641,16 +496,7 @@ fn parallel_partial_refunds_are_serialized() {
     let client = KsherClient::new(&mock);
     const TOTAL: u64 = 1000;
     client
-        .call(
-            &QuickPayRequest::builder()
-                .mch_order_no("cc-1")
-                .total_fee(TOTAL)
-                .fee_type(FeeType::Thb)
-                .auth_code("1")
-                .channel(Channel::Wechat)
-                .build()
-                .unwrap(),
-        )
+        .call(&QuickPayRequest::new("1", FeeType::Thb, "cc-1", TOTAL).channel(Channel::Wechat))
         .unwrap();
     // 32 refunds of 30..61: together far more than the total.
     let outcomes: Vec<(String, u64, OrderResult, String)> = std::thread::scope(|s| {
@@ -694,12 +540,7 @@ fn parallel_partial_refunds_are_serialized() {
     }
     assert!(!rejected.is_empty());
     let listed = client
-        .call(
-            &RefundQueryRequest::builder()
-                .mch_order_no("cc-1")
-                .build()
-                .unwrap(),
-        )
+        .call(&RefundQueryRequest::new().mch_order_no("cc-1"))
         .unwrap();
     assert_eq!(listed.data.refund_fee, Some(sum));
     let mut listed_nos: Vec<String> = listed
@@ -723,14 +564,8 @@ fn automatic_payment_and_refused_notify_urls() {
     let client = KsherClient::new(&mock);
     client
         .call(
-            &NativePayRequest::builder()
-                .mch_order_no("auto-1")
-                .total_fee(100)
-                .fee_type(FeeType::Thb)
-                .channel(Channel::Promptpay)
-                .notify_url("http://merchant.example/notify")
-                .build()
-                .unwrap(),
+            &NativePayRequest::new(Channel::Promptpay, FeeType::Thb, "auto-1", 100)
+                .notify_url("http://merchant.example/notify"),
         )
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);

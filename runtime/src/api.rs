@@ -5,7 +5,9 @@
 use crate::validate::ValidationError;
 
 /// A gateway host of a generated API; each has one base URL per environment.
-pub trait GatewayHost: Copy + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static {
+pub trait GatewayHost:
+    Copy + Eq + std::hash::Hash + std::fmt::Debug + Send + Sync + 'static
+{
     /// Name of the host in the spec.
     fn name(self) -> &'static str;
     /// `(environment, base URL)` pairs; the first is production.

@@ -10,147 +10,218 @@ use payspec_runtime::api::Checks;
 #[allow(unused_imports)]
 use payspec_runtime::validate::{self, At};
 payspec_runtime::wire_enum! {
-    #[doc =
-    " The wallet (MPP) that pays: `paymentMethod.paymentMethodType`. In the mini-program scenario it is the wallet that hosts the mini program; `CONNECT_WALLET` lets the payer choose on the Alipay+ unified cashier. Only the first ~25 rows of the Alipay+ MPP list were available, so the list is open."]
-    open PaymentMethodType { #[doc =
-    " `CONNECT_WALLET`: Alipay+ unified cashier (the payer picks the wallet; use with presentmentMode UNIFIED)."]
-    ConnectWallet = "CONNECT_WALLET", #[doc = " `ALIPAY_CN`: Alipay"] AlipayCn =
-    "ALIPAY_CN", #[doc = " `TRUEMONEY`: TrueMoney"] Truemoney = "TRUEMONEY", #[doc =
-    " `ALIPAY_HK`: AlipayHK"] AlipayHk = "ALIPAY_HK", #[doc =
-    " `TNG`: Touch 'n Go eWallet"] Tng = "TNG", #[doc = " `GCASH`: GCash"] Gcash =
-    "GCASH", #[doc = " `DANA`: DANA"] Dana = "DANA", #[doc = " `KAKAOPAY`: Kakao Pay"]
-    Kakaopay = "KAKAOPAY", #[doc = " `RABBIT_LINE_PAY`: Rabbit LINE Pay"] RabbitLinePay =
-    "RABBIT_LINE_PAY", #[doc = " `BPI`: BPI"] Bpi = "BPI", #[doc = " `BOOST`: Boost"]
-    Boost = "BOOST", #[doc = " `AKULAKU_PAYLATER`: Akulaku PayLater"] AkulakuPaylater =
-    "AKULAKU_PAYLATER", #[doc =
-    " `HELLOMONEY_BY_AUB`: HelloMoney by AUB (in-store only)"] HellomoneyByAub =
-    "HELLOMONEY_BY_AUB", #[doc = " `BILLEASE`: BillEase"] Billease = "BILLEASE", #[doc =
-    " `TINABA`: Tinaba"] Tinaba = "TINABA", #[doc = " `NAVERPAY`: NAVER Pay"] Naverpay =
-    "NAVERPAY", #[doc = " `TOSSPAY`: Toss"] Tosspay = "TOSSPAY", #[doc = " `OCBC`: OCBC"]
-    Ocbc = "OCBC", #[doc = " `CHANGIPAY`: CHANGIPAY"] Changipay = "CHANGIPAY", #[doc =
-    " `HIPAY`: HiPay"] Hipay = "HIPAY", #[doc = " `PBENGAGEMY`: MyPB"] Pbengagemy =
-    "PBENGAGEMY", #[doc = " `MPAY`: MPay"] Mpay = "MPAY", #[doc = " `MAYA`: Maya"] Maya =
-    "MAYA", #[doc = " `GRABPAY_SG`: GrabPay SG"] GrabpaySg = "GRABPAY_SG", #[doc =
-    " `KREDIVO_ID`: KREDIVO ID"] KredivoId = "KREDIVO_ID", #[doc =
-    " `KASPI_KZ`: Kaspi.kz"] KaspiKz = "KASPI_KZ", }
+    /// The wallet (MPP) that pays: `paymentMethod.paymentMethodType`. In the mini-program scenario it is the wallet that hosts the mini program; `CONNECT_WALLET` lets the payer choose on the Alipay+ unified cashier. Only the first ~25 rows of the Alipay+ MPP list were available, so the list is open.
+    open PaymentMethodType {
+        /// `CONNECT_WALLET`: Alipay+ unified cashier (the payer picks the wallet; use with presentmentMode UNIFIED).
+        ConnectWallet = "CONNECT_WALLET",
+        /// `ALIPAY_CN`: Alipay
+        AlipayCn = "ALIPAY_CN",
+        /// `TRUEMONEY`: TrueMoney
+        Truemoney = "TRUEMONEY",
+        /// `ALIPAY_HK`: AlipayHK
+        AlipayHk = "ALIPAY_HK",
+        /// `TNG`: Touch 'n Go eWallet
+        Tng = "TNG",
+        /// `GCASH`: GCash
+        Gcash = "GCASH",
+        /// `DANA`: DANA
+        Dana = "DANA",
+        /// `KAKAOPAY`: Kakao Pay
+        Kakaopay = "KAKAOPAY",
+        /// `RABBIT_LINE_PAY`: Rabbit LINE Pay
+        RabbitLinePay = "RABBIT_LINE_PAY",
+        /// `BPI`: BPI
+        Bpi = "BPI",
+        /// `BOOST`: Boost
+        Boost = "BOOST",
+        /// `AKULAKU_PAYLATER`: Akulaku PayLater
+        AkulakuPaylater = "AKULAKU_PAYLATER",
+        /// `HELLOMONEY_BY_AUB`: HelloMoney by AUB (in-store only)
+        HellomoneyByAub = "HELLOMONEY_BY_AUB",
+        /// `BILLEASE`: BillEase
+        Billease = "BILLEASE",
+        /// `TINABA`: Tinaba
+        Tinaba = "TINABA",
+        /// `NAVERPAY`: NAVER Pay
+        Naverpay = "NAVERPAY",
+        /// `TOSSPAY`: Toss
+        Tosspay = "TOSSPAY",
+        /// `OCBC`: OCBC
+        Ocbc = "OCBC",
+        /// `CHANGIPAY`: CHANGIPAY
+        Changipay = "CHANGIPAY",
+        /// `HIPAY`: HiPay
+        Hipay = "HIPAY",
+        /// `PBENGAGEMY`: MyPB
+        Pbengagemy = "PBENGAGEMY",
+        /// `MPAY`: MPay
+        Mpay = "MPAY",
+        /// `MAYA`: Maya
+        Maya = "MAYA",
+        /// `GRABPAY_SG`: GrabPay SG
+        GrabpaySg = "GRABPAY_SG",
+        /// `KREDIVO_ID`: KREDIVO ID
+        KredivoId = "KREDIVO_ID",
+        /// `KASPI_KZ`: Kaspi.kz
+        KaspiKz = "KASPI_KZ",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " `resultCode` of a result object. Known codes only; act on `resultStatus`, not on the code. The per-endpoint code tables were not available."]
-    open ResultCode { #[doc = " `SUCCESS`: Success (S)."] Success = "SUCCESS", #[doc =
-    " `PAYMENT_IN_PROCESS`: Payment in process (U): the normal Cashier pay answer. Send the payer to the returned URL, then wait for notifyPayment or inquire."]
-    PaymentInProcess = "PAYMENT_IN_PROCESS", #[doc =
-    " `UNKNOWN_EXCEPTION`: Unknown error (U): retry with the same request id, or inquire."]
-    UnknownException = "UNKNOWN_EXCEPTION", #[doc =
-    " `REPEAT_REQ_INCONSISTENT`: The request id was used before with different key fields (F): use a new id."]
-    RepeatReqInconsistent = "REPEAT_REQ_INCONSISTENT", #[doc =
-    " `ORDER_IS_CLOSED`: The order is closed (F)."] OrderIsClosed = "ORDER_IS_CLOSED",
-    #[doc = " `ORDER_IS_CANCELED`: The order was cancelled (F)."] OrderIsCanceled =
-    "ORDER_IS_CANCELED", #[doc = " `ORDER_NOT_EXIST`: No such order (F)."] OrderNotExist
-    = "ORDER_NOT_EXIST", #[doc =
-    " `ORDER_STATUS_INVALID`: The order is in a state that does not allow this operation (F)."]
-    OrderStatusInvalid = "ORDER_STATUS_INVALID", #[doc =
-    " `INVALID_SIGNATURE`: The request signature is invalid (F): check the key pair and the signed content."]
-    InvalidSignature = "INVALID_SIGNATURE", #[doc =
-    " `KEY_NOT_FOUND`: No key for this client id and key version (F)."] KeyNotFound =
-    "KEY_NOT_FOUND", #[doc = " `CLIENT_INVALID`: Unknown or invalid client id (F)."]
-    ClientInvalid = "CLIENT_INVALID", #[doc = " `ACCESS_DENIED`: Access denied (F)."]
-    AccessDenied = "ACCESS_DENIED", #[doc =
-    " `PARAM_ILLEGAL`: Illegal or missing parameter (F)."] ParamIllegal =
-    "PARAM_ILLEGAL", #[doc = " `PROCESS_FAIL`: Processing failed (F)."] ProcessFail =
-    "PROCESS_FAIL", #[doc = " `NO_INTERFACE_DEF`: No API is defined at this path (F)."]
-    NoInterfaceDef = "NO_INTERFACE_DEF", #[doc =
-    " `INVALID_API`: The API is not available to this client (F)."] InvalidApi =
-    "INVALID_API", #[doc = " `SYSTEM_ERROR`: System error."] SystemError =
-    "SYSTEM_ERROR", #[doc =
-    " `REQUEST_TRAFFIC_EXCEED_LIMIT`: Too many requests; retry later."]
-    RequestTrafficExceedLimit = "REQUEST_TRAFFIC_EXCEED_LIMIT", #[doc =
-    " `CURRENCY_NOT_SUPPORT`: The currency is not supported (F)."] CurrencyNotSupport =
-    "CURRENCY_NOT_SUPPORT", #[doc =
-    " `INVALID_CONTRACT`: No valid contract for this operation (F)."] InvalidContract =
-    "INVALID_CONTRACT", #[doc =
-    " `SETTLE_CONTRACT_NOT_MATCH`: The settlement currency does not match the contract (F)."]
-    SettleContractNotMatch = "SETTLE_CONTRACT_NOT_MATCH", #[doc =
-    " `INVALID_MERCHANT_STATUS`: The merchant's status does not allow payments (F)."]
-    InvalidMerchantStatus = "INVALID_MERCHANT_STATUS", #[doc =
-    " `MERCHANT_NOT_REGISTERED`: The merchant is not registered with Alipay+ (F)."]
-    MerchantNotRegistered = "MERCHANT_NOT_REGISTERED", #[doc =
-    " `MERCHANT_KYB_NOT_QUALIFIED`: The merchant failed KYB (F)."]
-    MerchantKybNotQualified = "MERCHANT_KYB_NOT_QUALIFIED", #[doc =
-    " `NO_PAY_OPTIONS`: No payment option is available (F)."] NoPayOptions =
-    "NO_PAY_OPTIONS", #[doc =
-    " `PAYMENT_NOT_QUALIFIED`: The payment is not qualified (F)."] PaymentNotQualified =
-    "PAYMENT_NOT_QUALIFIED", #[doc =
-    " `PAYMENT_PROHIBITED`: The payment is prohibited (F)."] PaymentProhibited =
-    "PAYMENT_PROHIBITED", #[doc =
-    " `PAYMENT_AMOUNT_EXCEED_LIMIT`: The amount exceeds a limit (F)."]
-    PaymentAmountExceedLimit = "PAYMENT_AMOUNT_EXCEED_LIMIT", #[doc =
-    " `PAYMENT_COUNT_EXCEED_LIMIT`: Too many payments (F)."] PaymentCountExceedLimit =
-    "PAYMENT_COUNT_EXCEED_LIMIT", #[doc =
-    " `RISK_REJECT`: Rejected by risk control (F)."] RiskReject = "RISK_REJECT", #[doc =
-    " `FRAUD_REJECT`: Rejected as fraud (F)."] FraudReject = "FRAUD_REJECT", #[doc =
-    " `USER_AMOUNT_EXCEED_LIMIT`: The payer's limit is exceeded (F)."]
-    UserAmountExceedLimit = "USER_AMOUNT_EXCEED_LIMIT", #[doc =
-    " `USER_BALANCE_NOT_ENOUGH`: The payer's balance is not enough (F)."]
-    UserBalanceNotEnough = "USER_BALANCE_NOT_ENOUGH", #[doc =
-    " `USER_KYC_NOT_QUALIFIED`: The payer failed KYC (F)."] UserKycNotQualified =
-    "USER_KYC_NOT_QUALIFIED", #[doc =
-    " `USER_NOT_EXIST`: The payer's account does not exist (F)."] UserNotExist =
-    "USER_NOT_EXIST", #[doc =
-    " `USER_STATUS_ABNORMAL`: The payer's account is abnormal (F)."] UserStatusAbnormal =
-    "USER_STATUS_ABNORMAL", #[doc =
-    " `INVALID_PAYMENT_METHOD_META_DATA`: `paymentMethod.paymentMethodMetaData` is invalid (F)."]
-    InvalidPaymentMethodMetaData = "INVALID_PAYMENT_METHOD_META_DATA", }
+    /// `resultCode` of a result object. Known codes only; act on `resultStatus`, not on the code. The per-endpoint code tables were not available.
+    open ResultCode {
+        /// `SUCCESS`: Success (S).
+        Success = "SUCCESS",
+        /// `PAYMENT_IN_PROCESS`: Payment in process (U): the normal Cashier pay answer. Send the payer to the returned URL, then wait for notifyPayment or inquire.
+        PaymentInProcess = "PAYMENT_IN_PROCESS",
+        /// `UNKNOWN_EXCEPTION`: Unknown error (U): retry with the same request id, or inquire.
+        UnknownException = "UNKNOWN_EXCEPTION",
+        /// `REPEAT_REQ_INCONSISTENT`: The request id was used before with different key fields (F): use a new id.
+        RepeatReqInconsistent = "REPEAT_REQ_INCONSISTENT",
+        /// `ORDER_IS_CLOSED`: The order is closed (F).
+        OrderIsClosed = "ORDER_IS_CLOSED",
+        /// `ORDER_IS_CANCELED`: The order was cancelled (F).
+        OrderIsCanceled = "ORDER_IS_CANCELED",
+        /// `ORDER_NOT_EXIST`: No such order (F).
+        OrderNotExist = "ORDER_NOT_EXIST",
+        /// `ORDER_STATUS_INVALID`: The order is in a state that does not allow this operation (F).
+        OrderStatusInvalid = "ORDER_STATUS_INVALID",
+        /// `INVALID_SIGNATURE`: The request signature is invalid (F): check the key pair and the signed content.
+        InvalidSignature = "INVALID_SIGNATURE",
+        /// `KEY_NOT_FOUND`: No key for this client id and key version (F).
+        KeyNotFound = "KEY_NOT_FOUND",
+        /// `CLIENT_INVALID`: Unknown or invalid client id (F).
+        ClientInvalid = "CLIENT_INVALID",
+        /// `ACCESS_DENIED`: Access denied (F).
+        AccessDenied = "ACCESS_DENIED",
+        /// `PARAM_ILLEGAL`: Illegal or missing parameter (F).
+        ParamIllegal = "PARAM_ILLEGAL",
+        /// `PROCESS_FAIL`: Processing failed (F).
+        ProcessFail = "PROCESS_FAIL",
+        /// `NO_INTERFACE_DEF`: No API is defined at this path (F).
+        NoInterfaceDef = "NO_INTERFACE_DEF",
+        /// `INVALID_API`: The API is not available to this client (F).
+        InvalidApi = "INVALID_API",
+        /// `SYSTEM_ERROR`: System error.
+        SystemError = "SYSTEM_ERROR",
+        /// `REQUEST_TRAFFIC_EXCEED_LIMIT`: Too many requests; retry later.
+        RequestTrafficExceedLimit = "REQUEST_TRAFFIC_EXCEED_LIMIT",
+        /// `CURRENCY_NOT_SUPPORT`: The currency is not supported (F).
+        CurrencyNotSupport = "CURRENCY_NOT_SUPPORT",
+        /// `INVALID_CONTRACT`: No valid contract for this operation (F).
+        InvalidContract = "INVALID_CONTRACT",
+        /// `SETTLE_CONTRACT_NOT_MATCH`: The settlement currency does not match the contract (F).
+        SettleContractNotMatch = "SETTLE_CONTRACT_NOT_MATCH",
+        /// `INVALID_MERCHANT_STATUS`: The merchant's status does not allow payments (F).
+        InvalidMerchantStatus = "INVALID_MERCHANT_STATUS",
+        /// `MERCHANT_NOT_REGISTERED`: The merchant is not registered with Alipay+ (F).
+        MerchantNotRegistered = "MERCHANT_NOT_REGISTERED",
+        /// `MERCHANT_KYB_NOT_QUALIFIED`: The merchant failed KYB (F).
+        MerchantKybNotQualified = "MERCHANT_KYB_NOT_QUALIFIED",
+        /// `NO_PAY_OPTIONS`: No payment option is available (F).
+        NoPayOptions = "NO_PAY_OPTIONS",
+        /// `PAYMENT_NOT_QUALIFIED`: The payment is not qualified (F).
+        PaymentNotQualified = "PAYMENT_NOT_QUALIFIED",
+        /// `PAYMENT_PROHIBITED`: The payment is prohibited (F).
+        PaymentProhibited = "PAYMENT_PROHIBITED",
+        /// `PAYMENT_AMOUNT_EXCEED_LIMIT`: The amount exceeds a limit (F).
+        PaymentAmountExceedLimit = "PAYMENT_AMOUNT_EXCEED_LIMIT",
+        /// `PAYMENT_COUNT_EXCEED_LIMIT`: Too many payments (F).
+        PaymentCountExceedLimit = "PAYMENT_COUNT_EXCEED_LIMIT",
+        /// `RISK_REJECT`: Rejected by risk control (F).
+        RiskReject = "RISK_REJECT",
+        /// `FRAUD_REJECT`: Rejected as fraud (F).
+        FraudReject = "FRAUD_REJECT",
+        /// `USER_AMOUNT_EXCEED_LIMIT`: The payer's limit is exceeded (F).
+        UserAmountExceedLimit = "USER_AMOUNT_EXCEED_LIMIT",
+        /// `USER_BALANCE_NOT_ENOUGH`: The payer's balance is not enough (F).
+        UserBalanceNotEnough = "USER_BALANCE_NOT_ENOUGH",
+        /// `USER_KYC_NOT_QUALIFIED`: The payer failed KYC (F).
+        UserKycNotQualified = "USER_KYC_NOT_QUALIFIED",
+        /// `USER_NOT_EXIST`: The payer's account does not exist (F).
+        UserNotExist = "USER_NOT_EXIST",
+        /// `USER_STATUS_ABNORMAL`: The payer's account is abnormal (F).
+        UserStatusAbnormal = "USER_STATUS_ABNORMAL",
+        /// `INVALID_PAYMENT_METHOD_META_DATA`: `paymentMethod.paymentMethodMetaData` is invalid (F).
+        InvalidPaymentMethodMetaData = "INVALID_PAYMENT_METHOD_META_DATA",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " `resultStatus`: S success, F failure, U unknown. U means the call may have succeeded, may be in process or may have failed: inquire (or retry the same request idempotently). U is never a failure. notifyPayment only carries S or F."]
-    open ResultStatus { #[doc = " `S`: Success."] S = "S" => Success, #[doc =
-    " `F`: Failure (final)."] F = "F" => Failure, #[doc =
-    " `U`: Unknown or in progress; inquire or retry with the same request id. Never a failure."]
-    U = "U" => Unknown, }
+    /// `resultStatus`: S success, F failure, U unknown. U means the call may have succeeded, may be in process or may have failed: inquire (or retry the same request idempotently). U is never a failure. notifyPayment only carries S or F.
+    open ResultStatus {
+        /// `S`: Success.
+        S = "S" => Success,
+        /// `F`: Failure (final).
+        F = "F" => Failure,
+        /// `U`: Unknown or in progress; inquire or retry with the same request id. Never a failure.
+        U = "U" => Unknown,
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc = " The kind of terminal the order was placed on (`env.terminalType`)."] open
-    TerminalType { #[doc = " `WEB`: PC browser."] Web = "WEB", #[doc =
-    " `WAP`: Mobile browser (H5)."] Wap = "WAP", #[doc = " `APP`: Mobile app."] App =
-    "APP", #[doc = " `MINI_APP`: Mini program inside a wallet app."] MiniApp =
-    "MINI_APP", }
+    /// The kind of terminal the order was placed on (`env.terminalType`).
+    open TerminalType {
+        /// `WEB`: PC browser.
+        Web = "WEB",
+        /// `WAP`: Mobile browser (H5).
+        Wap = "WAP",
+        /// `APP`: Mobile app.
+        App = "APP",
+        /// `MINI_APP`: Mini program inside a wallet app.
+        MiniApp = "MINI_APP",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " Operating system of the payer's device (`env.osType`); required when terminalType is APP or WAP."]
-    open OsType { #[doc = " `IOS`: iOS"] Ios = "IOS", #[doc = " `ANDROID`: Android"]
-    Android = "ANDROID", }
+    /// Operating system of the payer's device (`env.osType`); required when terminalType is APP or WAP.
+    open OsType {
+        /// `IOS`: iOS
+        Ios = "IOS",
+        /// `ANDROID`: Android
+        Android = "ANDROID",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " How the cashier presents the wallets (`paymentFactor.presentmentMode`). The 2021 Java APS models and the Antom models say `TILE`, the 2025 Alipay+ MCP client says `TILED`; both are listed."]
-    open PresentmentMode { #[doc = " `BUNDLE`: Wallets bundled under one Alipay+ entry."]
-    Bundle = "BUNDLE", #[doc = " `TILE`: Wallets shown one by one (Java SDK spelling)."]
-    Tile = "TILE", #[doc =
-    " `TILED`: Wallets shown one by one (MCP client spelling, newer)."] Tiled = "TILED",
-    #[doc =
-    " `UNIFIED`: The Alipay+ unified cashier (with paymentMethodType CONNECT_WALLET)."]
-    Unified = "UNIFIED", }
+    /// How the cashier presents the wallets (`paymentFactor.presentmentMode`). The 2021 Java APS models and the Antom models say `TILE`, the 2025 Alipay+ MCP client says `TILED`; both are listed.
+    open PresentmentMode {
+        /// `BUNDLE`: Wallets bundled under one Alipay+ entry.
+        Bundle = "BUNDLE",
+        /// `TILE`: Wallets shown one by one (Java SDK spelling).
+        Tile = "TILE",
+        /// `TILED`: Wallets shown one by one (MCP client spelling, newer).
+        Tiled = "TILED",
+        /// `UNIFIED`: The Alipay+ unified cashier (with paymentMethodType CONNECT_WALLET).
+        Unified = "UNIFIED",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " Kind of a transaction in inquiryPayment `transactions` (Antom adds INCREMENTAL)."]
-    open TransactionType { #[doc = " `PAYMENT`: Payment."] Payment = "PAYMENT", #[doc =
-    " `REFUND`: Refund."] Refund = "REFUND", #[doc = " `CAPTURE`: Capture."] Capture =
-    "CAPTURE", #[doc = " `CANCEL`: Cancellation."] Cancel = "CANCEL", #[doc =
-    " `AUTHORIZATION`: Authorization."] Authorization = "AUTHORIZATION", #[doc =
-    " `VOID`: Void of an authorization."] Void = "VOID", }
+    /// Kind of a transaction in inquiryPayment `transactions` (Antom adds INCREMENTAL).
+    open TransactionType {
+        /// `PAYMENT`: Payment.
+        Payment = "PAYMENT",
+        /// `REFUND`: Refund.
+        Refund = "REFUND",
+        /// `CAPTURE`: Capture.
+        Capture = "CAPTURE",
+        /// `CANCEL`: Cancellation.
+        Cancel = "CANCEL",
+        /// `AUTHORIZATION`: Authorization.
+        Authorization = "AUTHORIZATION",
+        /// `VOID`: Void of an authorization.
+        Void = "VOID",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc =
-    " Status of a transaction in inquiryPayment `transactions` (the 2021 Java APS models lack PENDING)."]
-    open TransactionStatus { #[doc = " `SUCCESS`: Succeeded."] Success = "SUCCESS", #[doc
-    = " `FAIL`: Failed."] Fail = "FAIL", #[doc =
-    " `PROCESSING`: In process; inquire again."] Processing = "PROCESSING", #[doc =
-    " `CANCELLED`: Cancelled."] Cancelled = "CANCELLED", #[doc = " `PENDING`: Pending."]
-    Pending = "PENDING", }
+    /// Status of a transaction in inquiryPayment `transactions` (the 2021 Java APS models lack PENDING).
+    open TransactionStatus {
+        /// `SUCCESS`: Succeeded.
+        Success = "SUCCESS",
+        /// `FAIL`: Failed.
+        Fail = "FAIL",
+        /// `PROCESSING`: In process; inquire again.
+        Processing = "PROCESSING",
+        /// `CANCELLED`: Cancelled.
+        Cancelled = "CANCELLED",
+        /// `PENDING`: Pending.
+        Pending = "PENDING",
+    }
 }
 /// Money: ISO 4217 currency and an integer value in its smallest unit (USD 1.00 = `100`, JPY 1 = `1`; IDR must end in 00).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -293,11 +364,15 @@ impl Env {
         );
     }
 }
-payspec_runtime::setters!(
-    Env { os_type : set crate ::types::OsType, user_agent : into String, device_token_id
-    : into String, client_ip : into String, cookie_id : into String, store_terminal_id :
-    into String, store_terminal_request_time : into String }
-);
+payspec_runtime::setters!(Env {
+    os_type: set crate::types::OsType,
+    user_agent: into String,
+    device_token_id: into String,
+    client_ip: into String,
+    cookie_id: into String,
+    store_terminal_id: into String,
+    store_terminal_request_time: into String,
+});
 /// The merchant's order (`order` of pay).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -385,11 +460,12 @@ impl Order {
         self.env.check_at(&validate::path(at, "env"), c);
     }
 }
-payspec_runtime::setters!(
-    Order { merchant : set crate ::types::Merchant, goods : set Vec < crate
-    ::types::Goods >, shipping : set crate ::types::Shipping, buyer : set crate
-    ::types::Buyer }
-);
+payspec_runtime::setters!(Order {
+    merchant: set crate::types::Merchant,
+    goods: set Vec<crate::types::Goods>,
+    shipping: set crate::types::Shipping,
+    buyer: set crate::types::Buyer,
+});
 /// The merchant (for an ACQP, the sub-merchant).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -456,11 +532,14 @@ impl Merchant {
         }
     }
 }
-payspec_runtime::setters!(
-    Merchant { merchant_mcc : into String, merchant_name : into String,
-    merchant_display_name : into String, merchant_address : set crate ::types::Address,
-    merchant_register_date : into String, store : set crate ::types::Store }
-);
+payspec_runtime::setters!(Merchant {
+    merchant_mcc: into String,
+    merchant_name: into String,
+    merchant_display_name: into String,
+    merchant_address: set crate::types::Address,
+    merchant_register_date: into String,
+    store: set crate::types::Store,
+});
 /// A store of the merchant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -512,12 +591,16 @@ impl Store {
         }
     }
 }
-payspec_runtime::setters!(
-    Store { reference_store_id : into String, store_name : into String, store_mcc : into
-    String, store_display_name : into String, store_terminal_id : into String,
-    store_operator_id : into String, store_phone_no : into String, store_address : set
-    crate ::types::Address }
-);
+payspec_runtime::setters!(Store {
+    reference_store_id: into String,
+    store_name: into String,
+    store_mcc: into String,
+    store_display_name: into String,
+    store_terminal_id: into String,
+    store_operator_id: into String,
+    store_phone_no: into String,
+    store_address: set crate::types::Address,
+});
 /// A postal address.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -574,10 +657,13 @@ impl Address {
         }
     }
 }
-payspec_runtime::setters!(
-    Address { state : into String, city : into String, address1 : into String, address2 :
-    into String, zip_code : into String }
-);
+payspec_runtime::setters!(Address {
+    state: into String,
+    city: into String,
+    address1: into String,
+    address2: into String,
+    zip_code: into String,
+});
 /// One item of the order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -643,11 +729,14 @@ impl Goods {
         }
     }
 }
-payspec_runtime::setters!(
-    Goods { reference_goods_id : into String, goods_name : into String, goods_category :
-    into String, goods_brand : into String, goods_unit_amount : set crate
-    ::types::Amount, goods_quantity : set u64 }
-);
+payspec_runtime::setters!(Goods {
+    reference_goods_id: into String,
+    goods_name: into String,
+    goods_category: into String,
+    goods_brand: into String,
+    goods_unit_amount: set crate::types::Amount,
+    goods_quantity: set u64,
+});
 /// The payer as the merchant knows them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -695,10 +784,12 @@ impl Buyer {
         }
     }
 }
-payspec_runtime::setters!(
-    Buyer { reference_buyer_id : into String, buyer_name : set crate ::types::UserName,
-    buyer_phone_no : into String, buyer_email : into String }
-);
+payspec_runtime::setters!(Buyer {
+    reference_buyer_id: into String,
+    buyer_name: set crate::types::UserName,
+    buyer_phone_no: into String,
+    buyer_email: into String,
+});
 /// A person's name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -745,10 +836,12 @@ impl UserName {
         }
     }
 }
-payspec_runtime::setters!(
-    UserName { first_name : into String, middle_name : into String, last_name : into
-    String, full_name : into String }
-);
+payspec_runtime::setters!(UserName {
+    first_name: into String,
+    middle_name: into String,
+    last_name: into String,
+    full_name: into String,
+});
 /// Shipping information of the order.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -795,10 +888,12 @@ impl Shipping {
         }
     }
 }
-payspec_runtime::setters!(
-    Shipping { shipping_name : set crate ::types::UserName, shipping_address : set crate
-    ::types::Address, shipping_carrier : into String, shipping_phone_no : into String }
-);
+payspec_runtime::setters!(Shipping {
+    shipping_name: set crate::types::UserName,
+    shipping_address: set crate::types::Address,
+    shipping_carrier: into String,
+    shipping_phone_no: into String,
+});
 /// The payment method (wallet).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -840,10 +935,11 @@ impl PaymentMethod {
         }
     }
 }
-payspec_runtime::setters!(
-    PaymentMethod { payment_method_id : into String, customer_id : into String,
-    payment_method_meta_data : set payspec_runtime::__private::serde_json::Value }
-);
+payspec_runtime::setters!(PaymentMethod {
+    payment_method_id: into String,
+    customer_id: into String,
+    payment_method_meta_data: set payspec_runtime::__private::serde_json::Value,
+});
 /// Marks the kind of payment. Cashier Payment: `isCashierPayment` true (Alipay+ ACQP pay has no `productCode`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -917,11 +1013,14 @@ impl PaymentFactor {
         let _ = (at, c);
     }
 }
-payspec_runtime::setters!(
-    PaymentFactor { is_in_store_payment : set bool, is_cashier_payment : set bool,
-    presentment_mode : set crate ::types::PresentmentMode, in_store_payment_scenario :
-    into String, is_agreement_payment : set bool, is_payment_evaluation : set bool }
-);
+payspec_runtime::setters!(PaymentFactor {
+    is_in_store_payment: set bool,
+    is_cashier_payment: set bool,
+    presentment_mode: set crate::types::PresentmentMode,
+    in_store_payment_scenario: into String,
+    is_agreement_payment: set bool,
+    is_payment_evaluation: set bool,
+});
 /// How Alipay+ settles the payment to the ACQP.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -949,7 +1048,9 @@ impl SettlementStrategy {
         }
     }
 }
-payspec_runtime::setters!(SettlementStrategy { settlement_currency : into String });
+payspec_runtime::setters!(SettlementStrategy {
+    settlement_currency: into String,
+});
 /// An exchange-rate quote (settlement FX).
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
@@ -1268,12 +1369,15 @@ impl PayRequest {
         }
     }
 }
-payspec_runtime::setters!(
-    PayRequest { payment_redirect_url : into String, payment_notify_url : into String,
-    settlement_strategy : set crate ::types::SettlementStrategy, payment_factor : set
-    crate ::types::PaymentFactor, payment_expiry_time : into String, user_region : into
-    String, allowed_psp_regions : set Vec < String > }
-);
+payspec_runtime::setters!(PayRequest {
+    payment_redirect_url: into String,
+    payment_notify_url: into String,
+    settlement_strategy: set crate::types::SettlementStrategy,
+    payment_factor: set crate::types::PaymentFactor,
+    payment_expiry_time: into String,
+    user_region: into String,
+    allowed_psp_regions: set Vec<String>,
+});
 /// Body of the response of operation `pay`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
@@ -1437,9 +1541,10 @@ impl InquiryPaymentRequest {
         );
     }
 }
-payspec_runtime::setters!(
-    InquiryPaymentRequest { payment_request_id : into String, payment_id : into String }
-);
+payspec_runtime::setters!(InquiryPaymentRequest {
+    payment_request_id: into String,
+    payment_id: into String,
+});
 /// Body of the response of operation `inquiryPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
@@ -1568,9 +1673,10 @@ impl CancelPaymentRequest {
         );
     }
 }
-payspec_runtime::setters!(
-    CancelPaymentRequest { payment_request_id : into String, payment_id : into String }
-);
+payspec_runtime::setters!(CancelPaymentRequest {
+    payment_request_id: into String,
+    payment_id: into String,
+});
 /// Body of the response of operation `cancelPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
@@ -1667,10 +1773,11 @@ impl RefundRequest {
         );
     }
 }
-payspec_runtime::setters!(
-    RefundRequest { payment_request_id : into String, payment_id : into String,
-    refund_reason : into String }
-);
+payspec_runtime::setters!(RefundRequest {
+    payment_request_id: into String,
+    payment_id: into String,
+    refund_reason: into String,
+});
 /// Body of the response of operation `refund`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
@@ -1782,12 +1889,15 @@ impl ConsultPaymentRequest {
         }
     }
 }
-payspec_runtime::setters!(
-    ConsultPaymentRequest { user_region : into String, payment_factor : set crate
-    ::types::PaymentFactor, settlement_strategy : set crate ::types::SettlementStrategy,
-    allowed_psp_regions : set Vec < String >, merchant : set crate ::types::Merchant,
-    reference_user_id : into String, env : set crate ::types::Env }
-);
+payspec_runtime::setters!(ConsultPaymentRequest {
+    user_region: into String,
+    payment_factor: set crate::types::PaymentFactor,
+    settlement_strategy: set crate::types::SettlementStrategy,
+    allowed_psp_regions: set Vec<String>,
+    merchant: set crate::types::Merchant,
+    reference_user_id: into String,
+    env: set crate::types::Env,
+});
 /// Body of the response of operation `consultPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.

@@ -72,17 +72,9 @@ impl payspec_runtime::scheme::sorted_params::Api for Api {
         >(),
         OperationEntry::of::<crate::operations::cancel_order::CancelOrderRequest>(),
     ];
-    const NOTIFICATIONS: &'static [NotificationEntry] = &[
-        NotificationEntry {
-            name: "notify_url",
-            signed_fields: None,
-            reply: "{\"result\":\"SUCCESS\",\"msg\":\"OK\"}",
-        },
-        NotificationEntry {
-            name: "mch_notify_url",
-            signed_fields: None,
-            reply: "{\"result\":\"SUCCESS\",\"msg\":\"OK\"}",
-        },
+    const NOTIFICATIONS: &'static [NotificationEntry<Self>] = &[
+        NotificationEntry::of::<NotifyUrl>(),
+        NotificationEntry::of::<MchNotifyUrl>(),
     ];
 }
 /// Digest of the request and response signatures.

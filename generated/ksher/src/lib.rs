@@ -16,13 +16,16 @@ pub mod operations;
 pub mod types;
 pub use api::*;
 pub use payspec_runtime::api::GatewayHost;
-pub use payspec_runtime::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
 pub use payspec_runtime::scheme::sorted_params::{
-    Call, CommonParams, Notification, Operation, SignError, SignParamsError,
+    Call, CommonParams, Notification, SignError, SignParamsError,
 };
-pub use payspec_runtime::sorted_params::{
-    DataVerifyError, Response, ResponseError, SignedForm,
-};
+pub use payspec_runtime::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
+/// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
+/// code by it. Its constants (`NAME`, `PATH`...) come from
+/// `payspec_runtime::scheme::sorted_params::Operation`.
+pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {}
+impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
+pub use payspec_runtime::sorted_params::{DataVerifyError, Response, ResponseError, SignedForm};
 /// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
 pub type Signer = payspec_runtime::scheme::sorted_params::Signer<Api>;
 /// Verifies answers and notifications; typed data only when the signature holds.

@@ -7,71 +7,134 @@
 use payspec_runtime::json::fields::*;
 use payspec_runtime::__private::serde::{Deserialize, Serialize};
 payspec_runtime::wire_enum! {
-    #[doc = " Payment channel (wallet, card scheme or bank app)."] open Channel { #[doc =
-    " `wechat`: WeChat Pay"] Wechat = "wechat", #[doc =
-    " `alipay`: Alipay (mainland China wallet)"] Alipay = "alipay", #[doc =
-    " `alipayplus`: Alipay+ wallets (Japan, Thailand)"] Alipayplus = "alipayplus", #[doc
-    = " `linepay`: Rabbit LINE Pay"] Linepay = "linepay", #[doc =
-    " `airpay`: ShopeePay (formerly AirPay)"] Airpay = "airpay", #[doc =
-    " `truemoney`: TrueMoney Wallet"] Truemoney = "truemoney", #[doc =
-    " `promptpay`: Thai PromptPay QR"] Promptpay = "promptpay", #[doc =
-    " `bbl_promptpay`: PromptPay through Bangkok Bank"] BblPromptpay = "bbl_promptpay",
-    #[doc = " `atome`: Atome buy-now-pay-later"] Atome = "atome", #[doc =
-    " `card`: Credit or debit card"] Card = "card", #[doc = " `ktbcard`: Krungthai card"]
-    Ktbcard = "ktbcard", #[doc = " `ktccard`: KTC card"] Ktccard = "ktccard", #[doc =
-    " `ktc_instal`: KTC instalments"] KtcInstal = "ktc_instal", #[doc =
-    " `kbank_instal`: KBank instalments"] KbankInstal = "kbank_instal", #[doc =
-    " `kcc_instal`: Krungsri credit card instalments"] KccInstal = "kcc_instal", #[doc =
-    " `kfc_instal`: Krungsri First Choice instalments"] KfcInstal = "kfc_instal", #[doc =
-    " `scb_instal`: SCB instalments"] ScbInstal = "scb_instal", #[doc =
-    " `scb_easy`: SCB Easy app"] ScbEasy = "scb_easy", #[doc =
-    " `bbl_deeplink`: Bangkok Bank app"] BblDeeplink = "bbl_deeplink", #[doc =
-    " `bbl_ibs`: Bangkok Bank internet banking"] BblIbs = "bbl_ibs", #[doc =
-    " `baybank_deeplink`: Krungsri app"] BaybankDeeplink = "baybank_deeplink", #[doc =
-    " `kplus`: KBank K PLUS app"] Kplus = "kplus", #[doc =
-    " `payout`: Payout to a bank account or PromptPay id"] Payout = "payout", }
-}
-payspec_runtime::wire_enum! {
-    #[doc = " ISO 4217 currency of an amount."] open FeeType { #[doc =
-    " `THB`: Thai baht"] Thb = "THB", #[doc = " `MYR`: Malaysian ringgit"] Myr = "MYR",
-    #[doc = " `JPY`: Japanese yen"] Jpy = "JPY", #[doc = " `AED`: UAE dirham"] Aed =
-    "AED", #[doc = " `CNY`: Chinese yuan"] Cny = "CNY", }
-}
-payspec_runtime::wire_enum! {
-    #[doc = " Channel of payout operations."] closed PayoutChannel { #[doc =
-    " `payout`: Transfer from the payout wallet."] Payout = "payout", }
-}
-payspec_runtime::wire_enum! {
-    #[doc =
-    " Business result in `data.result`. For queries `FAIL` means the query failed (e.g. order not found), not a failed payment; `NOTSURE` means poll `order_query`, then `order_reverse`."]
-    open OrderResult { #[doc =
-    " `SUCCESS`: Succeeded (paid, closed, refunded... as the operation says)."] Success =
-    "SUCCESS" => Success, #[doc = " `FAIL`: Failed."] Fail = "FAIL" => Unknown, #[doc =
-    " `NOTSURE`: Outcome not known yet; query again."] Notsure = "NOTSURE" => Unknown,
-    #[doc = " `CLOSED`: The order was closed."] Closed = "CLOSED" => Failure, #[doc =
-    " `NOTPAY`: Not paid yet."] Notpay = "NOTPAY" => Unknown, #[doc =
-    " `PAYERROR`: Payment failed."] Payerror = "PAYERROR" => Failure, #[doc =
-    " `PENDING`: Pending."] Pending = "PENDING" => Unknown, #[doc =
-    " `USERPAYING`: The payer is confirming the payment."] Userpaying = "USERPAYING" =>
-    Unknown, #[doc = " `REFUND`: The order was refunded."] Refund = "REFUND" => Success,
+    /// Payment channel (wallet, card scheme or bank app).
+    open Channel {
+        /// `wechat`: WeChat Pay
+        Wechat = "wechat",
+        /// `alipay`: Alipay (mainland China wallet)
+        Alipay = "alipay",
+        /// `alipayplus`: Alipay+ wallets (Japan, Thailand)
+        Alipayplus = "alipayplus",
+        /// `linepay`: Rabbit LINE Pay
+        Linepay = "linepay",
+        /// `airpay`: ShopeePay (formerly AirPay)
+        Airpay = "airpay",
+        /// `truemoney`: TrueMoney Wallet
+        Truemoney = "truemoney",
+        /// `promptpay`: Thai PromptPay QR
+        Promptpay = "promptpay",
+        /// `bbl_promptpay`: PromptPay through Bangkok Bank
+        BblPromptpay = "bbl_promptpay",
+        /// `atome`: Atome buy-now-pay-later
+        Atome = "atome",
+        /// `card`: Credit or debit card
+        Card = "card",
+        /// `ktbcard`: Krungthai card
+        Ktbcard = "ktbcard",
+        /// `ktccard`: KTC card
+        Ktccard = "ktccard",
+        /// `ktc_instal`: KTC instalments
+        KtcInstal = "ktc_instal",
+        /// `kbank_instal`: KBank instalments
+        KbankInstal = "kbank_instal",
+        /// `kcc_instal`: Krungsri credit card instalments
+        KccInstal = "kcc_instal",
+        /// `kfc_instal`: Krungsri First Choice instalments
+        KfcInstal = "kfc_instal",
+        /// `scb_instal`: SCB instalments
+        ScbInstal = "scb_instal",
+        /// `scb_easy`: SCB Easy app
+        ScbEasy = "scb_easy",
+        /// `bbl_deeplink`: Bangkok Bank app
+        BblDeeplink = "bbl_deeplink",
+        /// `bbl_ibs`: Bangkok Bank internet banking
+        BblIbs = "bbl_ibs",
+        /// `baybank_deeplink`: Krungsri app
+        BaybankDeeplink = "baybank_deeplink",
+        /// `kplus`: KBank K PLUS app
+        Kplus = "kplus",
+        /// `payout`: Payout to a bank account or PromptPay id
+        Payout = "payout",
     }
 }
 payspec_runtime::wire_enum! {
-    #[doc = " State of one refund in `refund_orders`."] open RefundState { #[doc =
-    " `REFUNDSUCCESS`: The refund succeeded."] Refundsuccess = "REFUNDSUCCESS", }
+    /// ISO 4217 currency of an amount.
+    open FeeType {
+        /// `THB`: Thai baht
+        Thb = "THB",
+        /// `MYR`: Malaysian ringgit
+        Myr = "MYR",
+        /// `JPY`: Japanese yen
+        Jpy = "JPY",
+        /// `AED`: UAE dirham
+        Aed = "AED",
+        /// `CNY`: Chinese yuan
+        Cny = "CNY",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc = " Page layout of the hosted checkout."] closed Device { #[doc =
-    " `PC`: Desktop page."] Pc = "PC", #[doc = " `H5`: Mobile page."] H5 = "H5", }
+    /// Channel of payout operations.
+    closed PayoutChannel {
+        /// `payout`: Transfer from the payout wallet.
+        Payout = "payout",
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc = " Language of the hosted checkout page."] closed Lang { #[doc =
-    " `en`: English"] En = "en", #[doc = " `cn`: Chinese"] Cn = "cn", #[doc =
-    " `th`: Thai"] Th = "th", }
+    /// Business result in `data.result`. For queries `FAIL` means the query failed (e.g. order not found), not a failed payment; `NOTSURE` means poll `order_query`, then `order_reverse`.
+    open OrderResult {
+        /// `SUCCESS`: Succeeded (paid, closed, refunded... as the operation says).
+        Success = "SUCCESS" => Success,
+        /// `FAIL`: Failed.
+        Fail = "FAIL" => Unknown,
+        /// `NOTSURE`: Outcome not known yet; query again.
+        Notsure = "NOTSURE" => Unknown,
+        /// `CLOSED`: The order was closed.
+        Closed = "CLOSED" => Failure,
+        /// `NOTPAY`: Not paid yet.
+        Notpay = "NOTPAY" => Unknown,
+        /// `PAYERROR`: Payment failed.
+        Payerror = "PAYERROR" => Failure,
+        /// `PENDING`: Pending.
+        Pending = "PENDING" => Unknown,
+        /// `USERPAYING`: The payer is confirming the payment.
+        Userpaying = "USERPAYING" => Unknown,
+        /// `REFUND`: The order was refunded.
+        Refund = "REFUND" => Success,
+    }
 }
 payspec_runtime::wire_enum! {
-    #[doc = " Kind of payout receiver."] open ReceiverType { #[doc =
-    " `BANK`: Thai bank account (needs `receiver_bank_code`)."] Bank = "BANK", }
+    /// State of one refund in `refund_orders`.
+    open RefundState {
+        /// `REFUNDSUCCESS`: The refund succeeded.
+        Refundsuccess = "REFUNDSUCCESS",
+    }
+}
+payspec_runtime::wire_enum! {
+    /// Page layout of the hosted checkout.
+    closed Device {
+        /// `PC`: Desktop page.
+        Pc = "PC",
+        /// `H5`: Mobile page.
+        H5 = "H5",
+    }
+}
+payspec_runtime::wire_enum! {
+    /// Language of the hosted checkout page.
+    closed Lang {
+        /// `en`: English
+        En = "en",
+        /// `cn`: Chinese
+        Cn = "cn",
+        /// `th`: Thai
+        Th = "th",
+    }
+}
+payspec_runtime::wire_enum! {
+    /// Kind of payout receiver.
+    open ReceiverType {
+        /// `BANK`: Thai bank account (needs `receiver_bank_code`).
+        Bank = "BANK",
+    }
 }
 /// One refund of an order, in `refund_query` responses.
 ///

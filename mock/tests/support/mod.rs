@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use payspec_alipayplus::VerifyNotifications as _;
+use payspec_ksher::VerifyNotifications as _;
 use payspec_mock::{Api, Config, MockGateway, Running};
 use payspec_runtime::http;
 use payspec_runtime::{PrivateKey, PublicKey};
@@ -183,7 +185,7 @@ impl AlipayClient {
 pub fn alipay_verifier() -> payspec_alipayplus::Verifier {
     payspec_alipayplus::Verifier::new(
         ALIPAY_CLIENT_ID,
-        vec![public_key("alipayplus-gateway-mock-2048.pub.pem")],
+        public_key("alipayplus-gateway-mock-2048.pub.pem"),
     )
 }
 

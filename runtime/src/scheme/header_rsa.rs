@@ -651,7 +651,11 @@ impl<O: Operation> Exchange for Call<'_, O> {
         &self,
         response: http::Response<Vec<u8>>,
     ) -> Result<Self::Output, AttemptError<JsonMessageError>> {
-        match self.gateway.verifier.verify_http_response::<O, _>(&response) {
+        match self
+            .gateway
+            .verifier
+            .verify_http_response::<O, _>(&response)
+        {
             Ok(verified) => Ok(verified),
             Err(JsonMessageError::HttpStatus(code)) => Err(AttemptError::Retryable {
                 outcome: AttemptOutcome::Status(code),

@@ -63,7 +63,7 @@ pub trait Api: Sized + Send + Sync + 'static {
     /// Every operation, in spec order.
     const OPERATIONS: &'static [OperationEntry<Self>];
     /// Every notification, in spec order.
-    const NOTIFICATIONS: &'static [NotificationEntry];
+    const NOTIFICATIONS: &'static [NotificationEntry<Self>];
 }
 
 /// An operation of the API: a typed request that knows its route and writes its parameters.
@@ -100,8 +100,10 @@ pub trait Notification {
     const NAME: &'static str;
     /// Body to answer with once the notification is verified and processed.
     const REPLY: &'static str;
+    /// Signed subset of `data` members (`None`: all are signed).
+    const SIGNED_FIELDS: Option<&'static [&'static str]> = None;
     /// Typed `data`.
-    type Data: serde::de::DeserializeOwned;
+    type Data: serde::de::DeserializeOwned + serde::Serialize;
 }
 
 /// One row of the operation table: its route and the erased signing and verification of
@@ -121,7 +123,8 @@ pub struct OperationEntry<A: Api> {
     /// signs it.
     pub sign_params: fn(&Signer<A>, &[(&str, &str)]) -> Result<SignedRequest<A>, SignError>,
     /// Verifies an answer and types its `data`; returned as JSON of the typed value.
-    pub verify_typed: fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
+    pub verify_typed:
+        fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
 }
 
 impl<A: Api> std::fmt::Debug for OperationEntry<A> {
@@ -149,41 +152,53 @@ impl<A: Api> OperationEntry<A> {
 }
 
 /// One row of the notification table.
-#[derive(Clone, Copy, Debug)]
-pub struct NotificationEntry {
+pub struct NotificationEntry<A: Api> {
     /// Wire name.
     pub name: &'static str,
     /// Signed subset of `data` (`None`: all members).
     pub signed_fields: Option<&'static [&'static str]>,
     /// Body to answer with.
     pub reply: &'static str,
+    /// Verifies a notification and types its `data`; returned as JSON of the typed value.
+    pub verify_typed:
+        fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
 }
 
-fn sign_params<O: Operation>(
-    signer: &Signer<O::Api>,
-    params: &[(&str, &str)],
-) -> Result<SignedRequest<O::Api>, SignError> {
-    let mut common = signer.common_params();
-    let mut rest = Vec::with_capacity(params.len());
-    for (name, value) in params {
-        if !common.set::<O::Api>(name, value) {
-            rest.push((*name, *value));
+impl<A: Api> std::fmt::Debug for NotificationEntry<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotificationEntry")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: Api> NotificationEntry<A> {
+    /// The row of notification `N`.
+    pub const fn of<N: Notification<Api = A>>() -> Self {
+        NotificationEntry {
+            name: N::NAME,
+            signed_fields: N::SIGNED_FIELDS,
+            reply: N::REPLY,
+            verify_typed: notification_as_json::<N>,
         }
     }
-    let mut reader = ParamReader::new(O::NAME, rest)?;
-    let request = O::from_params(&mut reader);
-    let request = reader.finish(request)?;
-    signer.sign_with_common(&request, common)
 }
 
-fn verify_as_json<O: Operation>(
-    verifier: &Verifier<O::Api>,
+fn notification_as_json<N: Notification>(
+    verifier: &Verifier<N::Api>,
     body: &[u8],
 ) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
-    let verified = verifier.verify_response::<O>(body)?;
+    let verified = verifier.verify_notification::<N>(body)?;
+    as_json(verified, N::NAME)
+}
+
+fn as_json<T: serde::Serialize>(
+    verified: Verified<Response<T>>,
+    name: &str,
+) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
     verified.try_map(|r| {
         let data = serde_json::to_value(&r.data).map_err(|e| ResponseError::Decode {
-            operation: O::NAME.to_owned(),
+            operation: name.to_owned(),
             message: e.to_string(),
         })?;
         Ok(Response {
@@ -192,6 +207,51 @@ fn verify_as_json<O: Operation>(
             raw_data: r.raw_data,
         })
     })
+}
+
+fn sign_params<O: Operation>(
+    signer: &Signer<O::Api>,
+    params: &[(&str, &str)],
+) -> Result<SignedRequest<O::Api>, SignError> {
+    let (request, given) = read_params::<O>(params.iter().copied())?;
+    let mut common = signer.common_params();
+    for (name, value) in &given.values {
+        common.set::<O::Api>(name, value);
+    }
+    signer.sign_with_common(&request, common)
+}
+
+/// Reads the typed request of operation `O` from `name=value` text pairs (a received form, the
+/// CLI's parameters) and checks the spec's rules. Common parameters are returned apart; a name
+/// given twice, an unknown, missing or invalid parameter and every broken rule are errors.
+pub fn read_params<'a, O: Operation>(
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(O, CommonParams), ValidationError> {
+    let mut common = CommonParams::default();
+    let mut rest = Vec::new();
+    for (name, value) in params {
+        if common.get(name).is_some() {
+            return Err(ValidationError::Invalid {
+                field: name.to_owned(),
+                reason: "given more than once".into(),
+            });
+        }
+        if !common.set::<O::Api>(name, value) {
+            rest.push((name, value));
+        }
+    }
+    let mut reader = ParamReader::new(O::NAME, rest)?;
+    let request = O::from_params(&mut reader);
+    let request = reader.finish(request)?;
+    request.check()?;
+    Ok((request, common))
+}
+
+fn verify_as_json<O: Operation>(
+    verifier: &Verifier<O::Api>,
+    body: &[u8],
+) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
+    as_json(verifier.verify_response::<O>(body)?, O::NAME)
 }
 
 /// The common parameters of one request, by wire name.
@@ -228,7 +288,8 @@ impl CommonParams {
         }
     }
 
-    fn validate<A: Api>(&self) -> Result<(), ValidationError> {
+    /// Checks the values against the common parameters of `A` (required, lengths, times).
+    pub fn validate<A: Api>(&self) -> Result<(), ValidationError> {
         let mut checks = crate::api::Checks::default();
         for p in A::COMMON {
             let Some(v) = self.get(p.name) else {
@@ -379,10 +440,7 @@ impl<A: Api> Signer<A> {
     }
 
     /// Validates and signs `request` with fresh common parameters.
-    pub fn sign<O: Operation<Api = A>>(
-        &self,
-        request: &O,
-    ) -> Result<SignedRequest<A>, SignError> {
+    pub fn sign<O: Operation<Api = A>>(&self, request: &O) -> Result<SignedRequest<A>, SignError> {
         self.sign_with_common(request, self.common_params())
     }
 
@@ -500,7 +558,8 @@ impl<A: Api> Verifier<A> {
                         crate::sorted_params::DataVerifyError::BadSignature,
                     ));
                 }
-                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature)) => {}
+                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature)) => {
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -534,11 +593,7 @@ impl<A: Api> Verifier<A> {
         &self,
         body: &[u8],
     ) -> Result<Verified<Response<N::Data>>, ResponseError> {
-        let subset = A::NOTIFICATIONS
-            .iter()
-            .find(|n| n.name == N::NAME)
-            .and_then(|n| n.signed_fields);
-        self.each_key(|key| verify_typed(body, key, A::DIGEST, subset, N::NAME))
+        self.each_key(|key| verify_typed(body, key, A::DIGEST, N::SIGNED_FIELDS, N::NAME))
     }
 
     /// Like [`Self::verify_notification`], for a received `http::Request`.
@@ -561,17 +616,20 @@ impl<A: Api> Verifier<A> {
         self.each_key(|key| Ok(verify_data_signature(body, key, A::DIGEST, subset)?))
     }
 
-    /// Verifies the answer of an operation named at run time and types its `data` (as JSON of
-    /// the typed value).
+    /// Verifies the answer of an operation, or a notification, named at run time and types its
+    /// `data` (as JSON of the typed value).
     pub fn verify_named(
         &self,
-        operation: &str,
+        name: &str,
         body: &[u8],
     ) -> Result<Verified<Response<serde_json::Value>>, ResponseError> {
-        let entry = A::OPERATIONS
+        if let Some(entry) = A::OPERATIONS.iter().find(|e| e.name == name) {
+            return (entry.verify_typed)(self, body);
+        }
+        let entry = A::NOTIFICATIONS
             .iter()
-            .find(|e| e.name == operation)
-            .ok_or_else(|| ResponseError::UnknownOperation(operation.to_owned()))?;
+            .find(|n| n.name == name)
+            .ok_or_else(|| ResponseError::UnknownOperation(name.to_owned()))?;
         (entry.verify_typed)(self, body)
     }
 }
@@ -701,7 +759,11 @@ impl<O: Operation> Exchange for Call<'_, O> {
         &self,
         response: http::Response<Vec<u8>>,
     ) -> Result<Self::Output, AttemptError<ResponseError>> {
-        match self.gateway.verifier.verify_http_response::<O, _>(&response) {
+        match self
+            .gateway
+            .verifier
+            .verify_http_response::<O, _>(&response)
+        {
             Ok(verified) => Ok(verified),
             Err(ResponseError::HttpStatus(code)) => Err(AttemptError::Retryable {
                 outcome: AttemptOutcome::Status(code),
@@ -732,4 +794,13 @@ impl<A: Api, O: Operation<Api = A>> MakeExchange<O> for Gateway<A> {
     fn make_exchange<'a>(&'a self, request: &'a O) -> Call<'a, O> {
         self.exchange(request)
     }
+}
+
+/// The names generated operation modules of this scheme use (one glob import).
+pub mod prelude {
+    pub use super::{CommonParams, Operation};
+    pub use crate::api::{Checks, ParamReader};
+    pub use crate::sorted_params::ParamWriter;
+    pub use crate::validate::{self, At};
+    pub use crate::ValidationError;
 }
