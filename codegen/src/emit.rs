@@ -813,7 +813,9 @@ fn value_type(api: &Api, ty: &FieldType, strict: bool) -> TokenStream {
         | FieldType::Decimal
         | FieldType::Currency
         | FieldType::DateTime => quote!(String),
-        FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. } => quote!(u64),
+        // Wire integers may be signed; money is a positive count of minor units.
+        FieldType::Integer => quote!(i64),
+        FieldType::Amount | FieldType::MinorUnits { .. } => quote!(u64),
         FieldType::Boolean => quote!(bool),
         FieldType::Json => quote!(payspec_runtime::__private::serde_json::Value),
         FieldType::Enum(e) => {
@@ -934,7 +936,7 @@ fn field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
         FieldType::Integer if f.min.is_some() || f.max.is_some() => {
             let min = opt_u64(f.min);
             let max = opt_u64(f.max);
-            stmts.push(quote!(c.add(validate::int_range(#at, #d, #min, #max));))
+            stmts.push(quote!(c.add(validate::int_range_signed(#at, #d, #min, #max));))
         }
         FieldType::Url => stmts.push(quote!(c.add(validate::url(#at, #r));)),
         FieldType::Date => stmts.push(quote!(c.add(validate::date(#at, #r));)),
@@ -1433,12 +1435,14 @@ fn serde_attrs(f: &Field, optional: bool, strings: bool, lenient_text: bool) -> 
     }
     let (de, ser): (Option<&str>, Option<&str>) = match (&f.ty, optional) {
         (t, true) if is_text(t) && lenient_text => (Some("opt_text"), None),
-        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, true) => {
+        (FieldType::Amount | FieldType::MinorUnits { .. }, true) => {
             (Some("opt_u64"), strings.then_some("u64_as_string"))
         }
-        (FieldType::Integer | FieldType::Amount | FieldType::MinorUnits { .. }, false) => {
+        (FieldType::Amount | FieldType::MinorUnits { .. }, false) => {
             (Some("u64_lenient"), strings.then_some("u64_text"))
         }
+        (FieldType::Integer, true) => (Some("opt_i64"), strings.then_some("i64_as_string")),
+        (FieldType::Integer, false) => (Some("i64_lenient"), strings.then_some("i64_text")),
         (FieldType::Boolean, true) => (Some("opt_bool"), strings.then_some("bool_as_string")),
         (FieldType::Boolean, false) => (Some("bool_lenient"), strings.then_some("bool_text")),
         _ => (None, None),

@@ -1146,7 +1146,7 @@ fn refund_query(
         ksher_order_no: Some(order.gateway_no.clone()),
         mch_order_no: Some(order.merchant_no.clone()),
         nonce_str: Some(ctx.nonce.clone()),
-        refund_count: Some(u64::try_from(refunds.len()).unwrap_or(u64::MAX)),
+        refund_count: Some(i64::try_from(refunds.len()).unwrap_or(i64::MAX)),
         refund_fee: Some(refunds.iter().map(|x| x.amount).sum()),
         refund_orders: Some(
             refunds
@@ -1231,11 +1231,10 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), table.len(), "two operations share a path");
         for e in table {
-            match AnyRequest::from_params(e.name, []) {
-                Err(ValidationError::Invalid { reason, .. }) => {
-                    assert_ne!(reason, "unknown operation", "{}", e.name)
-                }
-                _ => {}
+            if let Err(ValidationError::Invalid { reason, .. }) =
+                AnyRequest::from_params(e.name, [])
+            {
+                assert_ne!(reason, "unknown operation", "{}", e.name);
             }
         }
         assert!(AnyRequest::from_params("no_such_operation", []).is_err());

@@ -85,6 +85,22 @@ impl FromParam for u64 {
     }
 }
 
+impl FromParam for i64 {
+    fn from_param(field: &str, text: &str) -> Result<Self, ValidationError> {
+        let digits = text.strip_prefix('-').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ValidationError::Invalid {
+                field: field.to_owned(),
+                reason: format!("{text:?} is not a decimal integer"),
+            });
+        }
+        text.parse().map_err(|_| ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: format!("{text:?} is out of range"),
+        })
+    }
+}
+
 /// A request parameter type that writes itself into the string to sign (absent options write
 /// nothing).
 pub trait ToParam {
@@ -101,6 +117,13 @@ impl ToParam for String {
 impl ToParam for u64 {
     fn write_param(&self, name: &'static str, writer: &mut crate::sorted_params::ParamWriter) {
         writer.push_int(name, *self);
+    }
+}
+
+impl ToParam for i64 {
+    fn write_param(&self, name: &'static str, writer: &mut crate::sorted_params::ParamWriter) {
+        let mut buf = itoa::Buffer::new();
+        writer.push_str(name, buf.format(*self));
     }
 }
 

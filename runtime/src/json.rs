@@ -55,6 +55,16 @@ pub fn u64_text<S: Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
 
+/// Writes a required signed integer as a JSON string.
+pub fn i64_text<S: Serializer>(value: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// Reads a required signed integer given as a JSON number or a digit string.
+pub fn i64_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    crate::lenient::opt_i64(d)?.ok_or_else(|| D::Error::custom("expected an integer, found none"))
+}
+
 /// Writes a required boolean as a JSON string.
 pub fn bool_text<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(if *value { "true" } else { "false" })
@@ -114,9 +124,23 @@ pub fn from_str_strict<T: serde::de::DeserializeOwned>(
                 Ok(value) => Ok(value),
                 Err(e) => {
                     let path = e.path().to_string();
+                    let reason = e.into_inner().to_string();
+                    // A required member that is absent: name it, as typed requests do.
+                    if let Some(name) = reason
+                        .strip_prefix("missing field `")
+                        .and_then(|r| r.split('`').next())
+                    {
+                        return Err(crate::ValidationError::Missing {
+                            field: if path == "." {
+                                name.to_owned()
+                            } else {
+                                format!("{path}.{name}")
+                            },
+                        });
+                    }
                     Err(crate::ValidationError::Invalid {
                         field: if path == "." { "body".to_owned() } else { path },
-                        reason: e.into_inner().to_string(),
+                        reason,
                     })
                 }
             }
@@ -192,8 +216,8 @@ mod tests {
 /// names (one glob import keeps every attribute on one line).
 pub mod fields {
     pub use super::{
-        bool_as_string, bool_lenient, bool_text, is_none, opt_bool, u64_as_string, u64_lenient,
-        u64_text,
+        bool_as_string, bool_lenient, bool_text, i64_as_string, i64_lenient, i64_text, is_none,
+        opt_bool, u64_as_string, u64_lenient, u64_text,
     };
-    pub use crate::lenient::{opt_text, opt_u64};
+    pub use crate::lenient::{opt_i64, opt_text, opt_u64};
 }

@@ -686,10 +686,10 @@ pub struct Goods {
         rename = "goodsQuantity",
         default,
         skip_serializing_if = "is_none",
-        deserialize_with = "opt_u64",
-        serialize_with = "u64_as_string"
+        deserialize_with = "opt_i64",
+        serialize_with = "i64_as_string"
     )]
-    pub goods_quantity: Option<u64>,
+    pub goods_quantity: Option<i64>,
 }
 impl Goods {
     /// A value with its required members; optional ones are set by name.
@@ -725,7 +725,9 @@ impl Goods {
             v.check_at(&validate::path(at, "goodsUnitAmount"), c);
         }
         if let Some(v) = &self.goods_quantity {
-            c.add(validate::int_range(At(at, "goodsQuantity"), *v, Some(1u64), None));
+            c.add(
+                validate::int_range_signed(At(at, "goodsQuantity"), *v, Some(1u64), None),
+            );
         }
     }
 }
@@ -735,7 +737,7 @@ payspec_runtime::setters!(Goods {
     goods_category: into String,
     goods_brand: into String,
     goods_unit_amount: set crate::types::Amount,
-    goods_quantity: set u64,
+    goods_quantity: set i64,
 });
 /// The payer as the merchant knows them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

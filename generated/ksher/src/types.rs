@@ -611,8 +611,8 @@ pub struct RefundQueryData {
     pub mch_order_no: Option<String>,
     #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
-    pub refund_count: Option<u64>,
+    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_i64")]
+    pub refund_count: Option<i64>,
     #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub refund_fee: Option<u64>,
     #[serde(skip_serializing_if = "is_none")]

@@ -106,6 +106,16 @@ pub trait Notification {
     type Data: serde::de::DeserializeOwned + serde::Serialize;
 }
 
+/// A verified answer or notification whose typed `data` is given back as JSON (for callers that
+/// pick the operation at run time).
+pub type NamedResponse = Verified<Response<serde_json::Value>>;
+
+/// Erased signing of one operation from text parameters.
+pub type SignParamsFn<A> = fn(&Signer<A>, &[(&str, &str)]) -> Result<SignedRequest<A>, SignError>;
+
+/// Erased typed verification of one operation or notification.
+pub type VerifyTypedFn<A> = fn(&Verifier<A>, &[u8]) -> Result<NamedResponse, ResponseError>;
+
 /// One row of the operation table: its route and the erased signing and verification of
 /// callers that pick the operation at run time (CLI, conformance runner).
 pub struct OperationEntry<A: Api> {
@@ -121,10 +131,9 @@ pub struct OperationEntry<A: Api> {
     pub signed_fields: Option<&'static [&'static str]>,
     /// Reads the typed request from text parameters (common ones included), checks it and
     /// signs it.
-    pub sign_params: fn(&Signer<A>, &[(&str, &str)]) -> Result<SignedRequest<A>, SignError>,
+    pub sign_params: SignParamsFn<A>,
     /// Verifies an answer and types its `data`; returned as JSON of the typed value.
-    pub verify_typed:
-        fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
+    pub verify_typed: VerifyTypedFn<A>,
 }
 
 impl<A: Api> std::fmt::Debug for OperationEntry<A> {
@@ -160,8 +169,7 @@ pub struct NotificationEntry<A: Api> {
     /// Body to answer with.
     pub reply: &'static str,
     /// Verifies a notification and types its `data`; returned as JSON of the typed value.
-    pub verify_typed:
-        fn(&Verifier<A>, &[u8]) -> Result<Verified<Response<serde_json::Value>>, ResponseError>,
+    pub verify_typed: VerifyTypedFn<A>,
 }
 
 impl<A: Api> std::fmt::Debug for NotificationEntry<A> {

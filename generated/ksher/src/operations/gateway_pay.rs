@@ -21,13 +21,13 @@ pub struct GatewayPayRequest {
     /// **Doubt:** Required per the Python docstring; S3/S4 omit it.
     pub device: Option<crate::types::Device>,
     /// Minutes until the order expires.
-    pub expire_time: Option<u64>,
+    pub expire_time: Option<i64>,
     /// Currency of the amounts.
     pub fee_type: crate::types::FeeType,
     /// 1 hides the expiry time.
-    pub hide_exp_time: Option<u64>,
+    pub hide_exp_time: Option<i64>,
     /// 1 hides the footer text.
-    pub hide_explain: Option<u64>,
+    pub hide_explain: Option<i64>,
     pub ksher_explain: Option<String>,
     pub lang: Option<crate::types::Lang>,
     pub logo: Option<String>,
@@ -94,9 +94,9 @@ payspec_runtime::setters!(GatewayPayRequest {
     background: into String,
     color: into String,
     device: set crate::types::Device,
-    expire_time: set u64,
-    hide_exp_time: set u64,
-    hide_explain: set u64,
+    expire_time: set i64,
+    hide_exp_time: set i64,
+    hide_explain: set i64,
     ksher_explain: into String,
     lang: set crate::types::Lang,
     logo: into String,
@@ -117,12 +117,22 @@ impl Operation for GatewayPayRequest {
         let c = &mut c;
         if let Some(v) = &self.hide_exp_time {
             c.add(
-                validate::int_range(At(at, "hide_exp_time"), *v, Some(0u64), Some(1u64)),
+                validate::int_range_signed(
+                    At(at, "hide_exp_time"),
+                    *v,
+                    Some(0u64),
+                    Some(1u64),
+                ),
             );
         }
         if let Some(v) = &self.hide_explain {
             c.add(
-                validate::int_range(At(at, "hide_explain"), *v, Some(0u64), Some(1u64)),
+                validate::int_range_signed(
+                    At(at, "hide_explain"),
+                    *v,
+                    Some(0u64),
+                    Some(1u64),
+                ),
             );
         }
         c.add(validate::max_len(At(at, "mch_code"), &self.mch_code, 256usize));
