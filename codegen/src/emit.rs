@@ -380,7 +380,12 @@ fn root_items(api: &Api) -> TokenStream {
             /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
             /// code by it. Its constants (`NAME`, `PATH`...) come from
             /// `payspec_runtime::scheme::sorted_params::Operation`.
-            pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {}
+            pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {
+                /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
+                fn validate(&self) -> Result<(), ValidationError> {
+                    payspec_runtime::scheme::sorted_params::Operation::check(self)
+                }
+            }
             impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
             pub use payspec_runtime::sorted_params::{DataVerifyError, Response, ResponseError, SignedForm};
             /// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
@@ -400,7 +405,12 @@ fn root_items(api: &Api) -> TokenStream {
             /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
             /// code by it. Its constants (`NAME`, `PATH`...) come from
             /// `payspec_runtime::scheme::header_rsa::Operation`.
-            pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {}
+            pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {
+                /// Checks the spec's rules (lengths, values, conditions); reports every broken rule.
+                fn validate(&self) -> Result<(), ValidationError> {
+                    payspec_runtime::scheme::header_rsa::Operation::check(self)
+                }
+            }
             impl<T: payspec_runtime::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
             /// Signs requests with the client's key (sans-IO: the clock is injectable).
             pub type Signer = payspec_runtime::scheme::header_rsa::Signer<Api>;
@@ -720,7 +730,7 @@ fn json_api_rs(api: &Api) -> TokenStream {
             n.wire
         );
         let doc_http = format!(
-            " Verifies a received `{}` notification (`http::Request`).",
+            " Verifies a received `{}` notification (`http::Request`) at the verifier's clock.",
             n.wire
         );
         let ret =
@@ -733,9 +743,7 @@ fn json_api_rs(api: &Api) -> TokenStream {
                     body: &[u8], now: payspec_runtime::time::OffsetDateTime,
                 ) -> #ret;
                 #[doc = #doc_http]
-                fn #verify_http<B: AsRef<[u8]>>(
-                    &self, request: &payspec_runtime::http::Request<B>, now: payspec_runtime::time::OffsetDateTime,
-                ) -> #ret;
+                fn #verify_http<B: AsRef<[u8]>>(&self, request: &payspec_runtime::http::Request<B>) -> #ret;
             },
             quote! {
                 fn #verify(
@@ -744,10 +752,8 @@ fn json_api_rs(api: &Api) -> TokenStream {
                 ) -> #ret {
                     self.verify_notification::<#marker>(path, request_time, signature, body, now)
                 }
-                fn #verify_http<B: AsRef<[u8]>>(
-                    &self, request: &payspec_runtime::http::Request<B>, now: payspec_runtime::time::OffsetDateTime,
-                ) -> #ret {
-                    self.verify_http_notification::<#marker, B>(request, now)
+                fn #verify_http<B: AsRef<[u8]>>(&self, request: &payspec_runtime::http::Request<B>) -> #ret {
+                    self.verify_http_notification::<#marker, B>(request)
                 }
             },
         )

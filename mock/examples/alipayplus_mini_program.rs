@@ -15,7 +15,6 @@ use payspec_alipayplus::types::{
 };
 use payspec_alipayplus::{Operation, Signer, Verifier, VerifyNotifications};
 use payspec_mock::{Api, Config, MockGateway};
-use payspec_runtime::time::OffsetDateTime;
 use payspec_runtime::{http, Backend, PrivateKey};
 
 type Error = Box<dyn std::error::Error>;
@@ -101,7 +100,7 @@ fn main() -> Result<(), Error> {
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
                     webhook_verifier
-                        .verify_http_notify_payment(&r, OffsetDateTime::now_utc())
+                        .verify_http_notify_payment(&r)
                         .map_err(|e| e.to_string())
                 });
             let _ = request.respond(tiny_http::Response::from_string(

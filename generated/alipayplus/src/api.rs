@@ -16,7 +16,12 @@ pub use payspec_runtime::scheme::header_rsa::{
 /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
 /// code by it. Its constants (`NAME`, `PATH`...) come from
 /// `payspec_runtime::scheme::header_rsa::Operation`.
-pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {}
+pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {
+    /// Checks the spec's rules (lengths, values, conditions); reports every broken rule.
+    fn validate(&self) -> Result<(), ValidationError> {
+        payspec_runtime::scheme::header_rsa::Operation::check(self)
+    }
+}
 impl<T: payspec_runtime::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
 /// Signs requests with the client's key (sans-IO: the clock is injectable).
 pub type Signer = payspec_runtime::scheme::header_rsa::Signer<Api>;
@@ -126,11 +131,10 @@ pub trait VerifyNotifications {
         crate::Verified<crate::JsonMessage<crate::types::NotifyPaymentData>>,
         crate::JsonMessageError,
     >;
-    /// Verifies a received `notifyPayment` notification (`http::Request`).
+    /// Verifies a received `notifyPayment` notification (`http::Request`) at the verifier's clock.
     fn verify_http_notify_payment<B: AsRef<[u8]>>(
         &self,
         request: &payspec_runtime::http::Request<B>,
-        now: payspec_runtime::time::OffsetDateTime,
     ) -> Result<
         crate::Verified<crate::JsonMessage<crate::types::NotifyPaymentData>>,
         crate::JsonMessageError,
@@ -155,11 +159,10 @@ impl VerifyNotifications for crate::Verifier {
     fn verify_http_notify_payment<B: AsRef<[u8]>>(
         &self,
         request: &payspec_runtime::http::Request<B>,
-        now: payspec_runtime::time::OffsetDateTime,
     ) -> Result<
         crate::Verified<crate::JsonMessage<crate::types::NotifyPaymentData>>,
         crate::JsonMessageError,
     > {
-        self.verify_http_notification::<NotifyPayment, B>(request, now)
+        self.verify_http_notification::<NotifyPayment, B>(request)
     }
 }

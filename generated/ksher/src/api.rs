@@ -13,7 +13,12 @@ pub use payspec_runtime::scheme::sorted_params::{
 /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
 /// code by it. Its constants (`NAME`, `PATH`...) come from
 /// `payspec_runtime::scheme::sorted_params::Operation`.
-pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {}
+pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {
+    /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
+    fn validate(&self) -> Result<(), ValidationError> {
+        payspec_runtime::scheme::sorted_params::Operation::check(self)
+    }
+}
 impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
 pub use payspec_runtime::sorted_params::{
     DataVerifyError, Response, ResponseError, SignedForm,

@@ -326,7 +326,7 @@ pub fn alipay_receiver(fail_first: usize) -> Receiver {
     Receiver::start(
         Box::new(move |req| {
             let v = verifier
-                .verify_http_notify_payment(req, payspec_runtime::time::OffsetDateTime::now_utc())
+                .verify_http_notify_payment(req)
                 .map_err(|e| e.to_string())?;
             let data = v.into_inner().data;
             let status = data

@@ -358,6 +358,7 @@ pub struct Verifier<A: Api> {
     client_id: String,
     keys: Vec<PublicKey>,
     tolerance: Duration,
+    clock: Arc<dyn Clock>,
     api: std::marker::PhantomData<fn() -> A>,
 }
 
@@ -367,6 +368,7 @@ impl<A: Api> Clone for Verifier<A> {
             client_id: self.client_id.clone(),
             keys: self.keys.clone(),
             tolerance: self.tolerance,
+            clock: Arc::clone(&self.clock),
             api: std::marker::PhantomData,
         }
     }
@@ -390,6 +392,7 @@ impl<A: Api> Verifier<A> {
             client_id: client_id.into(),
             keys: vec![key],
             tolerance: Duration::seconds(A::NOTIFICATION_TOLERANCE_SECONDS),
+            clock: Arc::new(crate::SystemClock::default()),
             api: std::marker::PhantomData,
         }
     }
@@ -397,6 +400,12 @@ impl<A: Api> Verifier<A> {
     /// Also accepts signatures by `key` (key rotation).
     pub fn with_key(mut self, key: PublicKey) -> Self {
         self.keys.push(key);
+        self
+    }
+
+    /// Uses another clock for the freshness of notifications (e.g. [`crate::FixedClock`]).
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 
@@ -508,11 +517,10 @@ impl<A: Api> Verifier<A> {
     }
 
     /// Like [`Self::verify_notification`], for a received `http::Request` (path, headers and
-    /// body taken from it).
+    /// body taken from it), at the verifier's clock.
     pub fn verify_http_notification<N: Notification<Api = A>, B: AsRef<[u8]>>(
         &self,
         request: &http::Request<B>,
-        now: OffsetDateTime,
     ) -> Result<Verified<JsonMessage<N::Data>>, JsonMessageError> {
         let headers = request.headers();
         self.verify_notification::<N>(
@@ -520,7 +528,7 @@ impl<A: Api> Verifier<A> {
             header_value(headers, A::HEADERS.request_time),
             header_value(headers, A::HEADERS.signature),
             request.body().as_ref(),
-            now,
+            self.clock.now(),
         )
     }
 
