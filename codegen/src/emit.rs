@@ -428,6 +428,10 @@ fn root_items(api: &Api) -> TokenStream {
         /// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
         #[cfg(feature = "client")]
         pub type Client = payspec_runtime::transport::Client<Gateway>;
+        #[cfg(feature = "client")]
+        pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
+        #[cfg(feature = "client")]
+        pub use payspec_runtime::transport::HttpTransport;
     }
 }
 

@@ -33,6 +33,10 @@ pub type Gateway = payspec_runtime::scheme::header_rsa::Gateway<Api>;
 /// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
 #[cfg(feature = "client")]
 pub type Client = payspec_runtime::transport::Client<Gateway>;
+#[cfg(feature = "client")]
+pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
+#[cfg(feature = "client")]
+pub use payspec_runtime::transport::HttpTransport;
 /// This API, as the runtime's `header-rsa` scheme sees it: static tables only.
 #[derive(Clone, Copy, Debug)]
 pub struct Api;

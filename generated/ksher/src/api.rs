@@ -35,6 +35,10 @@ pub type SignedRequest = payspec_runtime::scheme::sorted_params::SignedRequest<A
 /// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
 #[cfg(feature = "client")]
 pub type Client = payspec_runtime::transport::Client<Gateway>;
+#[cfg(feature = "client")]
+pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
+#[cfg(feature = "client")]
+pub use payspec_runtime::transport::HttpTransport;
 /// This API, as the runtime's `sorted-params` scheme sees it: static tables only.
 #[derive(Clone, Copy, Debug)]
 pub struct Api;

@@ -690,6 +690,19 @@ impl<A: Api> std::fmt::Debug for Gateway<A> {
 }
 
 impl<A: Api> Gateway<A> {
+    /// A gateway at the production hosts for merchant (client) `merchant_id`, signing with
+    /// `private_key` and accepting answers signed with `gateway_key`: the merchant id is given
+    /// once. [`Self::new`] takes a configured signer and verifier (clocks, key rotation).
+    pub fn from_keys(
+        merchant_id: impl Into<String>,
+        private_key: PrivateKey,
+        gateway_key: PublicKey,
+    ) -> Self {
+        let merchant_id: String = merchant_id.into();
+        let verifier = Verifier::new(gateway_key);
+        Self::new(Signer::new(merchant_id, private_key), verifier)
+    }
+
     /// A gateway at the production hosts.
     pub fn new(signer: Signer<A>, verifier: Verifier<A>) -> Self {
         Gateway {
