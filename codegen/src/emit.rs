@@ -372,66 +372,9 @@ fn lib_rs(api: &Api) -> TokenStream {
 /// The names every generated crate has at its root: the runtime's generic types instantiated
 /// with this crate's [`Api`] tables (emitted into `api.rs`, re-exported by `lib.rs`).
 fn root_items(api: &Api) -> TokenStream {
-    let scheme = match api.signature {
-        Signature::SortedParams { .. } => quote! {
-            pub use payspec_runtime::scheme::sorted_params::{
-                Call, CommonParams, Notification, SignError, SignParamsError,
-            };
-            /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
-            /// code by it. Its constants (`NAME`, `PATH`...) come from
-            /// `payspec_runtime::scheme::sorted_params::Operation`.
-            pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {
-                /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
-                fn validate(&self) -> Result<(), ValidationError> {
-                    payspec_runtime::scheme::sorted_params::Operation::check(self)
-                }
-            }
-            impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
-            pub use payspec_runtime::sorted_params::{DataVerifyError, Response, ResponseError, SignedForm};
-            /// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
-            pub type Signer = payspec_runtime::scheme::sorted_params::Signer<Api>;
-            /// Verifies answers and notifications; typed data only when the signature holds.
-            pub type Verifier = payspec_runtime::scheme::sorted_params::Verifier<Api>;
-            /// Signer, verifier and base URLs: the sans-IO halves of every call.
-            pub type Gateway = payspec_runtime::scheme::sorted_params::Gateway<Api>;
-            /// A signed request ready to send.
-            pub type SignedRequest = payspec_runtime::scheme::sorted_params::SignedRequest<Api>;
-        },
-        Signature::HeaderRsa { .. } => quote! {
-            pub use payspec_runtime::header_signature::{HeaderVerifyError, JsonMessage, JsonMessageError, Trust};
-            pub use payspec_runtime::scheme::header_rsa::{
-                Call, Notification, SignError, SignJsonError, SignedRequest,
-            };
-            /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
-            /// code by it. Its constants (`NAME`, `PATH`...) come from
-            /// `payspec_runtime::scheme::header_rsa::Operation`.
-            pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {
-                /// Checks the spec's rules (lengths, values, conditions); reports every broken rule.
-                fn validate(&self) -> Result<(), ValidationError> {
-                    payspec_runtime::scheme::header_rsa::Operation::check(self)
-                }
-            }
-            impl<T: payspec_runtime::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
-            /// Signs requests with the client's key (sans-IO: the clock is injectable).
-            pub type Signer = payspec_runtime::scheme::header_rsa::Signer<Api>;
-            /// Verifies answers and notifications over their exact bytes.
-            pub type Verifier = payspec_runtime::scheme::header_rsa::Verifier<Api>;
-            /// Signer, verifier and base URLs: the sans-IO halves of every call.
-            pub type Gateway = payspec_runtime::scheme::header_rsa::Gateway<Api>;
-        },
-    };
-    quote! {
-        pub use payspec_runtime::api::GatewayHost;
-        pub use payspec_runtime::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
-        #scheme
-        /// The [`Gateway`] with the runtime's HTTP transport (feature `client`): `client.call(&request).await`
-        /// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
-        #[cfg(feature = "client")]
-        pub type Client = payspec_runtime::transport::Client<Gateway>;
-        #[cfg(feature = "client")]
-        pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
-        #[cfg(feature = "client")]
-        pub use payspec_runtime::transport::HttpTransport;
+    match api.signature {
+        Signature::SortedParams { .. } => quote!(payspec_runtime::__crate_root!(sorted_params);),
+        Signature::HeaderRsa { .. } => quote!(payspec_runtime::__crate_root!(header_rsa);),
     }
 }
 

@@ -5,38 +5,7 @@
 use payspec_runtime::scheme::header_rsa::{
     Headers, NotificationEntry, OperationEntry, RequestTimeFormat,
 };
-pub use payspec_runtime::api::GatewayHost;
-pub use payspec_runtime::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
-pub use payspec_runtime::header_signature::{
-    HeaderVerifyError, JsonMessage, JsonMessageError, Trust,
-};
-pub use payspec_runtime::scheme::header_rsa::{
-    Call, Notification, SignError, SignJsonError, SignedRequest,
-};
-/// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
-/// code by it. Its constants (`NAME`, `PATH`...) come from
-/// `payspec_runtime::scheme::header_rsa::Operation`.
-pub trait Operation: payspec_runtime::scheme::header_rsa::Operation<Api = Api> {
-    /// Checks the spec's rules (lengths, values, conditions); reports every broken rule.
-    fn validate(&self) -> Result<(), ValidationError> {
-        payspec_runtime::scheme::header_rsa::Operation::check(self)
-    }
-}
-impl<T: payspec_runtime::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
-/// Signs requests with the client's key (sans-IO: the clock is injectable).
-pub type Signer = payspec_runtime::scheme::header_rsa::Signer<Api>;
-/// Verifies answers and notifications over their exact bytes.
-pub type Verifier = payspec_runtime::scheme::header_rsa::Verifier<Api>;
-/// Signer, verifier and base URLs: the sans-IO halves of every call.
-pub type Gateway = payspec_runtime::scheme::header_rsa::Gateway<Api>;
-/// The [`Gateway`] with the runtime's HTTP transport (feature `client`): `client.call(&request).await`
-/// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
-#[cfg(feature = "client")]
-pub type Client = payspec_runtime::transport::Client<Gateway>;
-#[cfg(feature = "client")]
-pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
-#[cfg(feature = "client")]
-pub use payspec_runtime::transport::HttpTransport;
+payspec_runtime::__crate_root!(header_rsa);
 /// This API, as the runtime's `header-rsa` scheme sees it: static tables only.
 #[derive(Clone, Copy, Debug)]
 pub struct Api;

@@ -5,40 +5,7 @@
 use payspec_runtime::scheme::sorted_params::{
     CommonParam, CommonSource, NotificationEntry, OperationEntry,
 };
-pub use payspec_runtime::api::GatewayHost;
-pub use payspec_runtime::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
-pub use payspec_runtime::scheme::sorted_params::{
-    Call, CommonParams, Notification, SignError, SignParamsError,
-};
-/// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
-/// code by it. Its constants (`NAME`, `PATH`...) come from
-/// `payspec_runtime::scheme::sorted_params::Operation`.
-pub trait Operation: payspec_runtime::scheme::sorted_params::Operation<Api = Api> {
-    /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
-    fn validate(&self) -> Result<(), ValidationError> {
-        payspec_runtime::scheme::sorted_params::Operation::check(self)
-    }
-}
-impl<T: payspec_runtime::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
-pub use payspec_runtime::sorted_params::{
-    DataVerifyError, Response, ResponseError, SignedForm,
-};
-/// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
-pub type Signer = payspec_runtime::scheme::sorted_params::Signer<Api>;
-/// Verifies answers and notifications; typed data only when the signature holds.
-pub type Verifier = payspec_runtime::scheme::sorted_params::Verifier<Api>;
-/// Signer, verifier and base URLs: the sans-IO halves of every call.
-pub type Gateway = payspec_runtime::scheme::sorted_params::Gateway<Api>;
-/// A signed request ready to send.
-pub type SignedRequest = payspec_runtime::scheme::sorted_params::SignedRequest<Api>;
-/// The [`Gateway`] with the runtime's HTTP transport (feature `client`): `client.call(&request).await`
-/// signs each attempt afresh, retries only when that is safe for payments, and returns the verified answer.
-#[cfg(feature = "client")]
-pub type Client = payspec_runtime::transport::Client<Gateway>;
-#[cfg(feature = "client")]
-pub use payspec_runtime::retry::{PollPolicy, RetryPolicy};
-#[cfg(feature = "client")]
-pub use payspec_runtime::transport::HttpTransport;
+payspec_runtime::__crate_root!(sorted_params);
 /// This API, as the runtime's `sorted-params` scheme sees it: static tables only.
 #[derive(Clone, Copy, Debug)]
 pub struct Api;

@@ -51,3 +51,75 @@ pub(crate) fn pick_base_url<'a, H: crate::api::GatewayHost>(
         .or(base_url)
         .unwrap_or_else(|| host.production_url())
 }
+
+/// The crate-root names of a generated crate of either scheme: the runtime's generic types
+/// instantiated with the crate's `Api` tables. Invoked once by each generated crate (in the
+/// scope that defines `Api`), so no generated crate repeats this text; `#[cfg(feature = "client")]`
+/// refers to the generated crate's own `client` feature.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __crate_root {
+    (common) => {
+        pub use $crate::api::GatewayHost;
+        pub use $crate::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
+        /// The [`Gateway`] with the runtime's HTTP transport (feature `client`):
+        /// `client.call(&request).await` signs each attempt afresh, retries only when that is
+        /// safe for payments, and returns the verified answer.
+        #[cfg(feature = "client")]
+        pub type Client = $crate::transport::Client<Gateway>;
+        #[cfg(feature = "client")]
+        pub use $crate::retry::{PollPolicy, RetryPolicy};
+        #[cfg(feature = "client")]
+        pub use $crate::transport::HttpTransport;
+    };
+    (sorted_params) => {
+        $crate::__crate_root!(common);
+        pub use $crate::scheme::sorted_params::{
+            Call, CommonParams, Notification, SignError, SignParamsError,
+        };
+        pub use $crate::sorted_params::{DataVerifyError, Response, ResponseError, SignedForm};
+        /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
+        /// code by it. Its constants (`NAME`, `PATH`...) come from
+        /// `payspec_runtime::scheme::sorted_params::Operation`.
+        pub trait Operation: $crate::scheme::sorted_params::Operation<Api = Api> {
+            /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
+            fn validate(&self) -> Result<(), ValidationError> {
+                $crate::scheme::sorted_params::Operation::check(self)
+            }
+        }
+        impl<T: $crate::scheme::sorted_params::Operation<Api = Api>> Operation for T {}
+        /// Signs requests with the merchant key (sans-IO: clock and nonce source injectable).
+        pub type Signer = $crate::scheme::sorted_params::Signer<Api>;
+        /// Verifies answers and notifications; typed data only when the signature holds.
+        pub type Verifier = $crate::scheme::sorted_params::Verifier<Api>;
+        /// Signer, verifier and base URLs: the sans-IO halves of every call.
+        pub type Gateway = $crate::scheme::sorted_params::Gateway<Api>;
+        /// A signed request ready to send.
+        pub type SignedRequest = $crate::scheme::sorted_params::SignedRequest<Api>;
+    };
+    (header_rsa) => {
+        $crate::__crate_root!(common);
+        pub use $crate::header_signature::{
+            HeaderVerifyError, JsonMessage, JsonMessageError, Trust,
+        };
+        pub use $crate::scheme::header_rsa::{
+            Call, Notification, SignError, SignJsonError, SignedRequest,
+        };
+        /// An operation of this API (the runtime's `Operation` with `Api = Api`): bound generic
+        /// code by it. Its constants (`NAME`, `PATH`...) come from
+        /// `payspec_runtime::scheme::header_rsa::Operation`.
+        pub trait Operation: $crate::scheme::header_rsa::Operation<Api = Api> {
+            /// Checks the spec's rules (lengths, values, conditions); reports every broken rule.
+            fn validate(&self) -> Result<(), ValidationError> {
+                $crate::scheme::header_rsa::Operation::check(self)
+            }
+        }
+        impl<T: $crate::scheme::header_rsa::Operation<Api = Api>> Operation for T {}
+        /// Signs requests with the client's key (sans-IO: the clock is injectable).
+        pub type Signer = $crate::scheme::header_rsa::Signer<Api>;
+        /// Verifies answers and notifications over their exact bytes.
+        pub type Verifier = $crate::scheme::header_rsa::Verifier<Api>;
+        /// Signer, verifier and base URLs: the sans-IO halves of every call.
+        pub type Gateway = $crate::scheme::header_rsa::Gateway<Api>;
+    };
+}
