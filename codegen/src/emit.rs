@@ -513,9 +513,9 @@ fn form_api_rs(api: &Api) -> TokenStream {
     let digest = digest_tokens(*digest);
     let common = api.common.iter().map(|f| {
         let name = &f.wire;
-        let source = match (f.source, f.format.as_deref()) {
+        let source = match (f.source, f.format) {
             (ValueSource::Nonce, _) => quote!(Nonce),
-            (ValueSource::Clock, Some("iso8601")) => quote!(ClockIso8601),
+            (ValueSource::Clock, Some(TimeFormat::Iso8601)) => quote!(ClockIso8601),
             (ValueSource::Clock, _) => quote!(ClockCompact),
             (ValueSource::Config, _) => quote!(Config),
             (ValueSource::Caller, _) => quote!(Caller),
@@ -645,10 +645,9 @@ fn json_api_rs(api: &Api) -> TokenStream {
     let h_response_time = &headers.response_time;
     let h_content_type = &headers.content_type;
     let tolerance = *notification_tolerance_seconds as i64;
-    let time_format = if request_time_format == "epoch_ms" {
-        quote!(EpochMillis)
-    } else {
-        quote!(Iso8601)
+    let time_format = match request_time_format {
+        RequestTimeFormat::EpochMillis => quote!(EpochMillis),
+        RequestTimeFormat::Iso8601 => quote!(Iso8601),
     };
     let unsigned = if unsigned_status.is_empty() {
         quote!(None)
@@ -917,13 +916,14 @@ fn field_check(f: &Field, siblings: &[Field]) -> Option<TokenStream> {
         _ => {}
     }
     // A time value given by the caller must still be a time.
-    match f.format.as_deref() {
-        Some("yyyyMMddHHmmss") => stmts.push(quote!(c.add(validate::compact_time(#at, #r));)),
-        Some("iso8601") if f.ty != FieldType::DateTime => {
+    match f.format {
+        Some(TimeFormat::Compact) => stmts.push(quote!(c.add(validate::compact_time(#at, #r));)),
+        Some(TimeFormat::Iso8601) if f.ty != FieldType::DateTime => {
             stmts.push(quote!(c.add(validate::datetime(#at, #r));))
         }
         _ => {}
     }
+
     if let Some(max) = f.max_length {
         let max = max as usize;
         stmts.push(quote!(c.add(validate::max_len(#at, #r, #max));));

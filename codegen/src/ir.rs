@@ -71,14 +71,31 @@ pub enum Signature {
     HeaderRsa {
         digest: Digest,
         key_version: u64,
-        /// `iso8601` or `epoch_ms`.
-        request_time_format: String,
+        request_time_format: RequestTimeFormat,
         /// Member path of the status that allows an unsigned response, and its allowed values.
         unsigned_status: Vec<String>,
         unsigned_allowed: Vec<String>,
         notification_tolerance_seconds: u64,
         headers: SignatureHeaders,
     },
+}
+
+/// Format of the `header-rsa` request-time header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestTimeFormat {
+    /// ISO 8601 with offset (`iso8601`).
+    Iso8601,
+    /// Milliseconds since the Unix epoch (`epoch_ms`).
+    EpochMillis,
+}
+
+/// Format of a time value (a clock-sourced common parameter, or one the caller gives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeFormat {
+    /// `yyyyMMddHHmmss`.
+    Compact,
+    /// ISO 8601 with offset.
+    Iso8601,
 }
 
 /// HTTP header names (and the content type) of the `header-rsa` scheme.
@@ -149,7 +166,7 @@ pub struct Field {
     pub doubt: Option<String>,
     pub source: ValueSource,
     /// Time format of a clock-sourced value.
-    pub format: Option<String>,
+    pub format: Option<TimeFormat>,
 }
 
 #[derive(Clone, Debug)]

@@ -722,13 +722,18 @@ fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
     expect_value(&mut map, "encoding", &["base64-percent"], "`signature`")?;
     let key_version = map.opt_u64("key_version")?.unwrap_or(1);
     let request_time_format = match map.get("request_time_format") {
-        Some(_) => expect_value(
+        Some(_) => match expect_value(
             &mut map,
             "request_time_format",
             &["iso8601", "epoch_ms"],
             "`signature`",
-        )?,
-        None => "iso8601".to_owned(),
+        )?
+        .as_str()
+        {
+            "epoch_ms" => RequestTimeFormat::EpochMillis,
+            _ => RequestTimeFormat::Iso8601,
+        },
+        None => RequestTimeFormat::Iso8601,
     };
     let (unsigned_status, unsigned_allowed) = match map.get("unsigned_response") {
         Some(node) => {
@@ -1070,14 +1075,17 @@ impl<'a> Ctx<'a> {
                 }
             },
         };
-        if let Some(f) = &format {
-            if f != "yyyyMMddHHmmss" && f != "iso8601" {
+        let format = match format.as_deref() {
+            None => None,
+            Some("yyyyMMddHHmmss") => Some(TimeFormat::Compact),
+            Some("iso8601") => Some(TimeFormat::Iso8601),
+            Some(f) => {
                 return Err(SpecError::new(
                     map.value_loc("format"),
                     format!("unknown time format `{f}` (known: yyyyMMddHHmmss, iso8601)"),
-                ));
+                ))
             }
-        }
+        };
         let ty = match ty {
             FieldType::MinorUnits { .. } => FieldType::MinorUnits { currency_field },
             other => {

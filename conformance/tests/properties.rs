@@ -13,7 +13,7 @@
 use std::sync::OnceLock;
 
 use payspec_codegen::ir::{
-    Api, Field, FieldType, Operation, Rule, Transport, TypeDef, ValueSource,
+    Api, Field, FieldType, Operation, Rule, TimeFormat, Transport, TypeDef, ValueSource,
 };
 use payspec_runtime::sorted_params::DataVerifyError;
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey, ValidationError};
@@ -448,7 +448,7 @@ fn compact_time() -> BoxedStrategy<String> {
 fn valid_text(api: &'static Api, f: &'static Field) -> BoxedStrategy<String> {
     let short = f.max_length.map_or(16, |m| (m as usize).min(16));
     match &f.ty {
-        FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => compact_time(),
+        FieldType::String if f.format == Some(TimeFormat::Compact) => compact_time(),
         FieldType::String => text(0..=short),
         FieldType::Url => url(),
         FieldType::Date => date(),
@@ -1128,7 +1128,7 @@ fn simple_value(api: &'static Api, f: &Field) -> Option<J> {
 fn value_of_len(f: &Field, len: usize, seed: u64) -> Option<J> {
     match f.ty {
         // A request time: a valid one padded with the alphanumeric suffix the SDKs append.
-        FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => {
+        FieldType::String if f.format == Some(TimeFormat::Compact) => {
             (len >= 14).then(|| J::Str(format!("20240101120000{}", "A".repeat(len - 14))))
         }
         FieldType::String => Some(J::Str(text_of_len(len, seed))),
@@ -1247,7 +1247,7 @@ fn validation_cases(
             FieldType::Amount | FieldType::MinorUnits { .. } => {
                 invalid.extend(["0".into(), "1x".into()]);
             }
-            FieldType::String if f.format.as_deref() == Some("yyyyMMddHHmmss") => {
+            FieldType::String if f.format == Some(TimeFormat::Compact) => {
                 invalid.extend(["not a time".into(), "20241301120000".into()]);
             }
             FieldType::Currency => invalid.push("usd".into()),
