@@ -1305,9 +1305,6 @@ fn types_rs(api: &Api) -> TokenStream {
             /// Lenient variants of the object types that are sent in requests and also received
             /// in answers: every member optional, unknown members ignored.
             pub mod response {
-                #[allow(unused_imports)]
-                use payspec_runtime::json::fields::*;
-                use payspec_runtime::__private::serde::{Deserialize, Serialize};
                 #(#shared)*
             }
         }
@@ -1514,19 +1511,39 @@ fn lenient_object(
         let n = ident(&f.rust);
         let fd = field_docs(f);
         let t = value_type(api, &f.ty, false);
-        let attrs = serde_attrs(f, true, strings, true);
-        quote!(#fd #attrs pub #n: Option<#t>,)
+        quote!(#fd pub #n: Option<#t>,)
     });
+    // serde impls come from the runtime's `lenient_object!`: one line a member, and the
+    // per-member code is not generic over the deserializer.
+    let rows: String = fields
+        .iter()
+        .map(|f| {
+            let kind = match &f.ty {
+                t if is_text(t) => "text",
+                FieldType::Amount | FieldType::MinorUnits { .. } if strings => "u64_str",
+                FieldType::Amount | FieldType::MinorUnits { .. } => "u64",
+                FieldType::Integer if strings => "i64_str",
+                FieldType::Integer => "i64",
+                FieldType::Boolean if strings => "bool_str",
+                FieldType::Boolean => "bool",
+                _ => "value",
+            };
+            format!("    {}: {kind} = {:?},\n", f.rust, f.wire)
+        })
+        .collect();
+    let serde = verbatim(format!(
+        "payspec_runtime::lenient_object!({name} {{\n{rows}}});\n"
+    ));
     let outcome = object_outcome(api, name, fields, named_status);
     quote! {
         #d
         ///
         /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-        #[serde(crate = "payspec_runtime::__private::serde", default)]
+        #[derive(Clone, Debug, Default, PartialEq)]
         pub struct #ty {
             #(#members)*
         }
+        #serde
         #outcome
     }
 }

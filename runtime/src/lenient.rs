@@ -79,6 +79,209 @@ pub fn enum_text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
 }
 
+/// A lenient answer type read member by member (generated through [`crate::lenient_object!`]):
+/// its name, its members' wire names, and how to build it from the members found.
+pub trait FromMembers: Sized {
+    /// Type name (for the member probe and errors).
+    const NAME: &'static str;
+    /// Wire names of the members, in declaration order.
+    const MEMBERS: &'static [&'static str];
+    /// Builds the value; `Err` names the member that does not parse.
+    fn from_members(members: &Members) -> Result<Self, String>;
+}
+
+/// The members of one JSON object found among a type's declared members, as raw JSON text.
+/// Unknown members are skipped; a member given twice is an error.
+#[derive(Debug)]
+pub struct Members {
+    names: &'static [&'static str],
+    values: Vec<Option<Box<RawValue>>>,
+}
+
+impl Members {
+    fn raw(&self, i: usize) -> Option<&str> {
+        self.values
+            .get(i)
+            .and_then(|v| v.as_deref())
+            .map(RawValue::get)
+    }
+
+    fn read<T>(
+        &self,
+        i: usize,
+        f: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
+        ) -> Result<Option<T>, serde_json::Error>,
+    ) -> Result<Option<T>, String> {
+        let Some(raw) = self.raw(i) else {
+            return Ok(None);
+        };
+        f(&mut serde_json::Deserializer::from_str(raw)).map_err(|e| {
+            let name = self.names.get(i).copied().unwrap_or("?");
+            format!("member `{name}`: {e}")
+        })
+    }
+
+    /// Member `i` as text (any scalar; see [`opt_text`]).
+    pub fn text(&self, i: usize) -> Result<Option<String>, String> {
+        self.read(i, |d| opt_text(d))
+    }
+
+    /// Member `i` as a non-negative integer (see [`opt_u64`]).
+    pub fn u64(&self, i: usize) -> Result<Option<u64>, String> {
+        self.read(i, |d| opt_u64(d))
+    }
+
+    /// Member `i` as a signed integer (see [`opt_i64`]).
+    pub fn i64(&self, i: usize) -> Result<Option<i64>, String> {
+        self.read(i, |d| opt_i64(d))
+    }
+
+    /// Member `i` as a boolean (`true`, `"true"`...; see [`crate::json::opt_bool`]).
+    pub fn bool(&self, i: usize) -> Result<Option<bool>, String> {
+        self.read(i, |d| crate::json::opt_bool(d))
+    }
+
+    /// Member `i` through its type's own `Deserialize` (enums, objects, arrays, JSON values);
+    /// `null` is absent.
+    pub fn value<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<Option<T>, String> {
+        self.read(i, |d| Option::<T>::deserialize(d))
+    }
+}
+
+/// Picks the index of a member name among the declared ones (no allocation for the name).
+struct MemberIndex(&'static [&'static str]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for MemberIndex {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for MemberIndex {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: Error>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| *n == v))
+    }
+}
+
+struct MembersVisitor(&'static [&'static str]);
+
+impl<'de> serde::de::Visitor<'de> for MembersVisitor {
+    type Value = Vec<Option<Box<RawValue>>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values: Vec<Option<Box<RawValue>>> = vec![None; self.0.len()];
+        while let Some(found) = map.next_key_seed(MemberIndex(self.0))? {
+            match found {
+                Some(i) => {
+                    if values[i].is_some() {
+                        return Err(A::Error::duplicate_field(self.0[i]));
+                    }
+                    values[i] = Some(map.next_value()?);
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// `Deserialize` of a lenient answer type: reads the object's declared members as raw JSON,
+/// then builds the value from them with non-generic code (small to compile, whatever the
+/// deserializer).
+pub fn object<'de, D: Deserializer<'de>, T: FromMembers>(d: D) -> Result<T, D::Error> {
+    let values = d.deserialize_struct(T::NAME, T::MEMBERS, MembersVisitor(T::MEMBERS))?;
+    T::from_members(&Members {
+        names: T::MEMBERS,
+        values,
+    })
+    .map_err(D::Error::custom)
+}
+
+/// Writes one optional member of a lenient type (absent members are not written).
+pub fn put<M: serde::ser::SerializeStruct, T: serde::Serialize + ?Sized>(
+    m: &mut M,
+    name: &'static str,
+    value: Option<&T>,
+) -> Result<(), M::Error> {
+    match value {
+        Some(v) => m.serialize_field(name, v),
+        None => Ok(()),
+    }
+}
+
+/// A scalar written as a JSON string (APIs whose scalars travel as strings).
+pub struct AsText<'a, T>(pub &'a T);
+
+impl<T: std::fmt::Display> serde::Serialize for AsText<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self.0)
+    }
+}
+
+/// Defines `Deserialize` (lenient, through [`FromMembers`]) and `Serialize` (absent members
+/// left out) of a generated answer type from its members: `field: kind = "wire"`, where kind is
+/// `text`, `u64`, `i64`, `bool` or `value`, with `u64_str`, `i64_str`, `bool_str` for scalars
+/// written as strings. Used by generated crates.
+#[macro_export]
+macro_rules! lenient_object {
+    ($ty:ident { $( $field:ident : $kind:ident = $wire:literal ),* $(,)? }) => {
+        impl $crate::lenient::FromMembers for $ty {
+            const NAME: &'static str = stringify!($ty);
+            const MEMBERS: &'static [&'static str] = &[$($wire),*];
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn from_members(m: &$crate::lenient::Members) -> Result<Self, String> {
+                let mut i = 0usize;
+                Ok(Self {
+                    $( $field: { let v = $crate::lenient_object!(@read m, i, $kind)?; i += 1; v }, )*
+                })
+            }
+        }
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $ty {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::lenient::object(d)
+            }
+        }
+        impl $crate::__private::serde::Serialize for $ty {
+            fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use $crate::__private::serde::ser::SerializeStruct;
+                let mut m = s.serialize_struct(stringify!($ty), <Self as $crate::lenient::FromMembers>::MEMBERS.len())?;
+                $( $crate::lenient_object!(@write m, $wire, self.$field, $kind); )*
+                m.end()
+            }
+        }
+    };
+    (@read $m:ident, $i:ident, text) => { $m.text($i) };
+    (@read $m:ident, $i:ident, u64) => { $m.u64($i) };
+    (@read $m:ident, $i:ident, u64_str) => { $m.u64($i) };
+    (@read $m:ident, $i:ident, i64) => { $m.i64($i) };
+    (@read $m:ident, $i:ident, i64_str) => { $m.i64($i) };
+    (@read $m:ident, $i:ident, bool) => { $m.bool($i) };
+    (@read $m:ident, $i:ident, bool_str) => { $m.bool($i) };
+    (@read $m:ident, $i:ident, value) => { $m.value($i) };
+    (@write $m:ident, $wire:literal, $v:expr, u64_str) => {
+        $crate::lenient::put(&mut $m, $wire, $v.as_ref().map($crate::lenient::AsText).as_ref())?
+    };
+    (@write $m:ident, $wire:literal, $v:expr, i64_str) => {
+        $crate::lenient::put(&mut $m, $wire, $v.as_ref().map($crate::lenient::AsText).as_ref())?
+    };
+    (@write $m:ident, $wire:literal, $v:expr, bool_str) => {
+        $crate::lenient::put(&mut $m, $wire, $v.as_ref().map($crate::lenient::AsText).as_ref())?
+    };
+    (@write $m:ident, $wire:literal, $v:expr, $kind:ident) => {
+        $crate::lenient::put(&mut $m, $wire, $v.as_ref())?
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +334,77 @@ mod tests {
         check(r#"{"s":{}}"#, Err(()));
         check(r#"{"n":-1}"#, Err(()));
         check(r#"{"n":"1.5"}"#, Err(()));
+    }
+
+    /// A lenient answer type as generated crates define one.
+    #[derive(Debug, Default, PartialEq)]
+    struct Answer {
+        code: Option<String>,
+        amount: Option<u64>,
+        delta: Option<i64>,
+        done: Option<bool>,
+        tags: Option<Vec<String>>,
+    }
+    crate::lenient_object!(Answer {
+        code: text = "code",
+        amount: u64_str = "amount",
+        delta: i64 = "delta",
+        done: bool = "done",
+        tags: value = "tags",
+    });
+
+    fn check_object(json: &str, expected: Result<Answer, &str>) {
+        let got = serde_json::from_str::<Answer>(json);
+        match expected {
+            Ok(want) => assert_eq!(
+                got.unwrap_or_else(|e| panic!("{json}: {e}")),
+                want,
+                "{json}"
+            ),
+            Err(part) => {
+                let e = got.expect_err(json).to_string();
+                assert!(e.contains(part), "{json}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn lenient_objects_read_members_by_name() {
+        let full = Answer {
+            code: Some("35.10".into()),
+            amount: Some(7),
+            delta: Some(-3),
+            done: Some(true),
+            tags: Some(vec!["a".into()]),
+        };
+        check_object(
+            r#"{"code":35.10,"amount":"7","delta":-3,"done":"true","tags":["a"],"extra":{"x":[1]}}"#,
+            Ok(full),
+        );
+        check_object(
+            r#"{"amount":"","code":null,"tags":null}"#,
+            Ok(Answer::default()),
+        );
+        check_object(
+            r#"{"amount":1,"amount":2}"#,
+            Err("duplicate field `amount`"),
+        );
+        check_object(r#"{"amount":"x"}"#, Err("member `amount`"));
+        check_object(r#"{"code":{}}"#, Err("member `code`"));
+        check_object(r#"[1]"#, Err("expected a JSON object"));
+    }
+
+    #[test]
+    fn lenient_objects_write_present_members_only() {
+        let a = Answer {
+            amount: Some(100),
+            done: Some(false),
+            ..Answer::default()
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(json, r#"{"amount":"100","done":false}"#);
+        assert_eq!(serde_json::from_str::<Answer>(&json).unwrap(), a);
+        let from_value: Answer = serde_json::from_value(serde_json::json!({"amount": 5})).unwrap();
+        assert_eq!(from_value.amount, Some(5));
     }
 }

@@ -265,25 +265,22 @@ impl Amount {
 /// The Alipay+ `Result` object: `result` of every response, `paymentResult` and `transactionResult`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ApiResult {
     /// Result code, at most 64 characters; open set.
     ///
     /// **Doubt:** The per-endpoint result-code tables were not available; the codes beyond the basic ones come from a third-party transcription of the Antom pay table.
-    #[serde(rename = "resultCode", skip_serializing_if = "is_none")]
     pub result_code: Option<crate::types::ResultCode>,
     /// S success, F failure, U unknown (inquire; never a failure).
-    #[serde(rename = "resultStatus", skip_serializing_if = "is_none")]
     pub result_status: Option<crate::types::ResultStatus>,
     /// Human-readable message.
-    #[serde(
-        rename = "resultMessage",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub result_message: Option<String>,
 }
+payspec_runtime::lenient_object!(ApiResult {
+    result_code: value = "resultCode",
+    result_status: value = "resultStatus",
+    result_message: text = "resultMessage",
+});
 impl ApiResult {
     /// The outcome its status `resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1056,99 +1053,57 @@ payspec_runtime::setters!(SettlementStrategy {
 /// An exchange-rate quote (settlement FX).
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Quote {
-    #[serde(
-        rename = "quoteId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_id: Option<String>,
     /// Currency pair, kept as an opaque string.
     ///
     /// **Doubt:** `USD/CNY` style per the Java Javadoc, but old mock payloads show ISO numeric codes (`392/156`).
-    #[serde(
-        rename = "quoteCurrencyPair",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_currency_pair: Option<String>,
     /// The rate as its exact text (sometimes sent as a JSON number).
-    #[serde(
-        rename = "quotePrice",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_price: Option<String>,
-    #[serde(
-        rename = "quoteStartTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_start_time: Option<String>,
-    #[serde(
-        rename = "quoteExpiryTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_expiry_time: Option<String>,
-    #[serde(
-        rename = "baseCurrency",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub base_currency: Option<String>,
-    #[serde(
-        rename = "quoteUnit",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub quote_unit: Option<String>,
     /// Whether the quote is guaranteed.
-    #[serde(
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_bool",
-        serialize_with = "bool_as_string"
-    )]
     pub guaranteed: Option<bool>,
     /// Undocumented shape.
-    #[serde(rename = "exchangeAmount", skip_serializing_if = "is_none")]
     pub exchange_amount: Option<payspec_runtime::__private::serde_json::Value>,
 }
+payspec_runtime::lenient_object!(Quote {
+    quote_id: text = "quoteId",
+    quote_currency_pair: text = "quoteCurrencyPair",
+    quote_price: text = "quotePrice",
+    quote_start_time: text = "quoteStartTime",
+    quote_expiry_time: text = "quoteExpiryTime",
+    base_currency: text = "baseCurrency",
+    quote_unit: text = "quoteUnit",
+    guaranteed: bool_str = "guaranteed",
+    exchange_amount: value = "exchangeAmount",
+});
 /// A transaction (payment, refund, ...) of a payment, in inquiryPayment `transactions`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Transaction {
-    #[serde(rename = "transactionResult", skip_serializing_if = "is_none")]
     pub transaction_result: Option<crate::types::ApiResult>,
-    #[serde(
-        rename = "transactionId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub transaction_id: Option<String>,
-    #[serde(rename = "transactionType", skip_serializing_if = "is_none")]
     pub transaction_type: Option<crate::types::TransactionType>,
-    #[serde(rename = "transactionStatus", skip_serializing_if = "is_none")]
     pub transaction_status: Option<crate::types::TransactionStatus>,
-    #[serde(rename = "transactionAmount", skip_serializing_if = "is_none")]
     pub transaction_amount: Option<crate::types::response::Amount>,
-    #[serde(
-        rename = "transactionRequestId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub transaction_request_id: Option<String>,
-    #[serde(
-        rename = "transactionTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub transaction_time: Option<String>,
 }
+payspec_runtime::lenient_object!(Transaction {
+    transaction_result: value = "transactionResult",
+    transaction_id: text = "transactionId",
+    transaction_type: value = "transactionType",
+    transaction_status: value = "transactionStatus",
+    transaction_amount: value = "transactionAmount",
+    transaction_request_id: text = "transactionRequestId",
+    transaction_time: text = "transactionTime",
+});
 impl Transaction {
     /// The outcome its status `transactionResult.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1161,118 +1116,83 @@ impl Transaction {
 /// One payment option returned by consultPayment.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentOption {
-    #[serde(rename = "paymentMethodType", skip_serializing_if = "is_none")]
     pub payment_method_type: Option<crate::types::PaymentMethodType>,
     /// e.g. `WALLET`.
-    #[serde(
-        rename = "paymentMethodCategory",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_method_category: Option<String>,
-    #[serde(
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_bool",
-        serialize_with = "bool_as_string"
-    )]
     pub enabled: Option<bool>,
-    #[serde(
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_bool",
-        serialize_with = "bool_as_string"
-    )]
     pub preferred: Option<bool>,
     /// Why the option is disabled, e.g. `PAYMENT_ACCOUNT_NOT_AVAILABLE`.
-    #[serde(
-        rename = "disableReason",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub disable_reason: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub logo: Option<crate::types::Logo>,
-    #[serde(rename = "paymentOptionDetail", skip_serializing_if = "is_none")]
     pub payment_option_detail: Option<crate::types::PaymentOptionDetail>,
 }
+payspec_runtime::lenient_object!(PaymentOption {
+    payment_method_type: value = "paymentMethodType",
+    payment_method_category: text = "paymentMethodCategory",
+    enabled: bool_str = "enabled",
+    preferred: bool_str = "preferred",
+    disable_reason: text = "disableReason",
+    logo: value = "logo",
+    payment_option_detail: value = "paymentOptionDetail",
+});
 /// A logo.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logo {
-    #[serde(
-        rename = "logoName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub logo_name: Option<String>,
-    #[serde(
-        rename = "logoUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub logo_url: Option<String>,
 }
+payspec_runtime::lenient_object!(Logo {
+    logo_name: text = "logoName",
+    logo_url: text = "logoUrl",
+});
 /// Details of a payment option.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentOptionDetail {
     /// e.g. `CONNECT_WALLET`.
-    #[serde(
-        rename = "paymentOptionDetailType",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_option_detail_type: Option<String>,
-    #[serde(rename = "connectWallet", skip_serializing_if = "is_none")]
     pub connect_wallet: Option<crate::types::ConnectWallet>,
 }
+payspec_runtime::lenient_object!(PaymentOptionDetail {
+    payment_option_detail_type: text = "paymentOptionDetailType",
+    connect_wallet: value = "connectWallet",
+});
 /// The wallets behind the Alipay+ unified option.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectWallet {
-    #[serde(rename = "supportWallets", skip_serializing_if = "is_none")]
     pub support_wallets: Option<Vec<crate::types::SupportWallet>>,
 }
+payspec_runtime::lenient_object!(ConnectWallet {
+    support_wallets: value = "supportWallets",
+});
 /// A wallet available on the unified cashier.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupportWallet {
-    #[serde(
-        rename = "walletName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_name: Option<String>,
     /// e.g. `GCash`.
-    #[serde(
-        rename = "walletBrandName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_brand_name: Option<String>,
     /// Logo of the wallet (shape not documented).
-    #[serde(rename = "walletLogo", skip_serializing_if = "is_none")]
     pub wallet_logo: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(
-        rename = "walletRegion",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_region: Option<String>,
     /// e.g. `{supportCodeScan, supportCashierRedirection}`.
-    #[serde(rename = "walletFeature", skip_serializing_if = "is_none")]
     pub wallet_feature: Option<payspec_runtime::__private::serde_json::Value>,
 }
+payspec_runtime::lenient_object!(SupportWallet {
+    wallet_name: text = "walletName",
+    wallet_brand_name: text = "walletBrandName",
+    wallet_logo: value = "walletLogo",
+    wallet_region: text = "walletRegion",
+    wallet_feature: value = "walletFeature",
+});
 /// Body of the request of operation `pay`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(crate = "payspec_runtime::__private::serde")]
@@ -1383,114 +1303,63 @@ payspec_runtime::setters!(PayRequest {
 /// Body of the response of operation `pay`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PayResponse {
     /// Usually `PAYMENT_IN_PROCESS`/U with a URL to send the payer to.
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::ApiResult>,
     /// The ACQP's id at Alipay+.
-    #[serde(
-        rename = "acquirerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub acquirer_id: Option<String>,
     /// The wallet (MPP) id.
-    #[serde(
-        rename = "pspId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub psp_id: Option<String>,
     /// Alipay+ payment id.
-    #[serde(
-        rename = "paymentId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_id: Option<String>,
-    #[serde(rename = "paymentAmount", skip_serializing_if = "is_none")]
     pub payment_amount: Option<crate::types::response::Amount>,
     /// The wallet's cashier page (WEB/WAP page or WebView); for mini programs, the URL for `my.tradePay`.
-    #[serde(
-        rename = "normalUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub normal_url: Option<String>,
     /// URL scheme that opens the wallet app.
     ///
     /// **Doubt:** Returned by Antom pay, in no Alipay+ ACQP client; whether Alipay+ returns it is unknown.
-    #[serde(
-        rename = "schemeUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub scheme_url: Option<String>,
     /// Android App Link / iOS Universal Link to the wallet.
     ///
     /// **Doubt:** Returned by Antom pay, in no Alipay+ ACQP client; whether Alipay+ returns it is unknown.
-    #[serde(
-        rename = "applinkUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub applink_url: Option<String>,
     /// Android package name of the wallet app.
     ///
     /// **Doubt:** Not in any Alipay+ ACQP client (Antom only); whether Alipay+ returns it is unknown.
-    #[serde(
-        rename = "appIdentifier",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub app_identifier: Option<String>,
     /// Payment URL (older name, 2021 Java APS client).
-    #[serde(
-        rename = "paymentUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_url: Option<String>,
     /// Data for the client SDK (meaning on the Alipay+ side not confirmed).
-    #[serde(
-        rename = "paymentData",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_data: Option<String>,
     /// Meaning not documented (MCP client).
-    #[serde(
-        rename = "guideUrl",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub guide_url: Option<String>,
-    #[serde(
-        rename = "paymentTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_time: Option<String>,
     /// Alipay+ id of the wallet user.
-    #[serde(
-        rename = "customerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub customer_id: Option<String>,
     /// e.g. `GCash`.
-    #[serde(
-        rename = "walletBrandName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_brand_name: Option<String>,
     /// QR-code form of the order (codeDetails with codeValue, codeValueType, displayType).
-    #[serde(rename = "orderCodeForm", skip_serializing_if = "is_none")]
     pub order_code_form: Option<payspec_runtime::__private::serde_json::Value>,
 }
+payspec_runtime::lenient_object!(PayResponse {
+    result: value = "result",
+    acquirer_id: text = "acquirerId",
+    psp_id: text = "pspId",
+    payment_id: text = "paymentId",
+    payment_amount: value = "paymentAmount",
+    normal_url: text = "normalUrl",
+    scheme_url: text = "schemeUrl",
+    applink_url: text = "applinkUrl",
+    app_identifier: text = "appIdentifier",
+    payment_url: text = "paymentUrl",
+    payment_data: text = "paymentData",
+    guide_url: text = "guideUrl",
+    payment_time: text = "paymentTime",
+    customer_id: text = "customerId",
+    wallet_brand_name: text = "walletBrandName",
+    order_code_form: value = "orderCodeForm",
+});
 impl PayResponse {
     /// The outcome its status `result.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1550,76 +1419,45 @@ payspec_runtime::setters!(InquiryPaymentRequest {
 /// Body of the response of operation `inquiryPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InquiryPaymentResponse {
     /// Status of the inquiry call.
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::ApiResult>,
     /// Status of the payment; returned when `result.resultStatus` is S.
-    #[serde(rename = "paymentResult", skip_serializing_if = "is_none")]
     pub payment_result: Option<crate::types::ApiResult>,
-    #[serde(
-        rename = "acquirerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub acquirer_id: Option<String>,
-    #[serde(
-        rename = "pspId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub psp_id: Option<String>,
-    #[serde(
-        rename = "paymentRequestId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_request_id: Option<String>,
-    #[serde(
-        rename = "paymentId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_id: Option<String>,
-    #[serde(rename = "paymentAmount", skip_serializing_if = "is_none")]
     pub payment_amount: Option<crate::types::response::Amount>,
-    #[serde(
-        rename = "paymentTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_time: Option<String>,
-    #[serde(
-        rename = "customerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub customer_id: Option<String>,
-    #[serde(
-        rename = "walletBrandName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_brand_name: Option<String>,
     /// Transactions of the payment (e.g. refunds).
-    #[serde(skip_serializing_if = "is_none")]
     pub transactions: Option<Vec<crate::types::Transaction>>,
-    #[serde(rename = "settlementAmount", skip_serializing_if = "is_none")]
     pub settlement_amount: Option<crate::types::response::Amount>,
-    #[serde(rename = "settlementQuote", skip_serializing_if = "is_none")]
     pub settlement_quote: Option<crate::types::Quote>,
-    #[serde(rename = "customsDeclarationAmount", skip_serializing_if = "is_none")]
     pub customs_declaration_amount: Option<crate::types::response::Amount>,
     /// The wallet's payment id.
-    #[serde(
-        rename = "mppPaymentId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub mpp_payment_id: Option<String>,
 }
+payspec_runtime::lenient_object!(InquiryPaymentResponse {
+    result: value = "result",
+    payment_result: value = "paymentResult",
+    acquirer_id: text = "acquirerId",
+    psp_id: text = "pspId",
+    payment_request_id: text = "paymentRequestId",
+    payment_id: text = "paymentId",
+    payment_amount: value = "paymentAmount",
+    payment_time: text = "paymentTime",
+    customer_id: text = "customerId",
+    wallet_brand_name: text = "walletBrandName",
+    transactions: value = "transactions",
+    settlement_amount: value = "settlementAmount",
+    settlement_quote: value = "settlementQuote",
+    customs_declaration_amount: value = "customsDeclarationAmount",
+    mpp_payment_id: text = "mppPaymentId",
+});
 impl InquiryPaymentResponse {
     /// The outcome its status `paymentResult.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1682,24 +1520,17 @@ payspec_runtime::setters!(CancelPaymentRequest {
 /// Body of the response of operation `cancelPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CancelPaymentResponse {
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::ApiResult>,
-    #[serde(
-        rename = "acquirerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub acquirer_id: Option<String>,
-    #[serde(
-        rename = "pspId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub psp_id: Option<String>,
 }
+payspec_runtime::lenient_object!(CancelPaymentResponse {
+    result: value = "result",
+    acquirer_id: text = "acquirerId",
+    psp_id: text = "pspId",
+});
 impl CancelPaymentResponse {
     /// The outcome its status `result.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1783,43 +1614,28 @@ payspec_runtime::setters!(RefundRequest {
 /// Body of the response of operation `refund`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefundResponse {
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::ApiResult>,
-    #[serde(
-        rename = "acquirerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub acquirer_id: Option<String>,
-    #[serde(
-        rename = "pspId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub psp_id: Option<String>,
     /// Alipay+ refund id.
-    #[serde(
-        rename = "refundId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub refund_id: Option<String>,
-    #[serde(
-        rename = "refundTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub refund_time: Option<String>,
-    #[serde(rename = "refundAmount", skip_serializing_if = "is_none")]
     pub refund_amount: Option<crate::types::response::Amount>,
-    #[serde(rename = "settlementAmount", skip_serializing_if = "is_none")]
     pub settlement_amount: Option<crate::types::response::Amount>,
-    #[serde(rename = "settlementQuote", skip_serializing_if = "is_none")]
     pub settlement_quote: Option<crate::types::Quote>,
 }
+payspec_runtime::lenient_object!(RefundResponse {
+    result: value = "result",
+    acquirer_id: text = "acquirerId",
+    psp_id: text = "pspId",
+    refund_id: text = "refundId",
+    refund_time: text = "refundTime",
+    refund_amount: value = "refundAmount",
+    settlement_amount: value = "settlementAmount",
+    settlement_quote: value = "settlementQuote",
+});
 impl RefundResponse {
     /// The outcome its status `result.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1903,14 +1719,15 @@ payspec_runtime::setters!(ConsultPaymentRequest {
 /// Body of the response of operation `consultPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConsultPaymentResponse {
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::ApiResult>,
-    #[serde(rename = "paymentOptions", skip_serializing_if = "is_none")]
     pub payment_options: Option<Vec<crate::types::PaymentOption>>,
 }
+payspec_runtime::lenient_object!(ConsultPaymentResponse {
+    result: value = "result",
+    payment_options: value = "paymentOptions",
+});
 impl ConsultPaymentResponse {
     /// The outcome its status `result.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1920,66 +1737,39 @@ impl ConsultPaymentResponse {
 /// Body of the notification `notifyPayment`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NotifyPaymentData {
     /// The payment's result: S or F only (never U).
-    #[serde(rename = "paymentResult", skip_serializing_if = "is_none")]
     pub payment_result: Option<crate::types::ApiResult>,
     /// The ACQP's payment id.
-    #[serde(
-        rename = "paymentRequestId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_request_id: Option<String>,
     /// Alipay+ payment id; given when the result is S.
-    #[serde(
-        rename = "paymentId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_id: Option<String>,
-    #[serde(
-        rename = "acquirerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub acquirer_id: Option<String>,
     /// The wallet (MPP) id; given when the result is S.
-    #[serde(
-        rename = "pspId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub psp_id: Option<String>,
     /// Alipay+ id of the wallet user; given when the result is S.
-    #[serde(
-        rename = "customerId",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub customer_id: Option<String>,
-    #[serde(rename = "paymentAmount", skip_serializing_if = "is_none")]
     pub payment_amount: Option<crate::types::response::Amount>,
-    #[serde(
-        rename = "paymentTime",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_time: Option<String>,
     /// e.g. `GCash`.
-    #[serde(
-        rename = "walletBrandName",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub wallet_brand_name: Option<String>,
-    #[serde(rename = "settlementAmount", skip_serializing_if = "is_none")]
     pub settlement_amount: Option<crate::types::response::Amount>,
-    #[serde(rename = "settlementQuote", skip_serializing_if = "is_none")]
     pub settlement_quote: Option<crate::types::Quote>,
 }
+payspec_runtime::lenient_object!(NotifyPaymentData {
+    payment_result: value = "paymentResult",
+    payment_request_id: text = "paymentRequestId",
+    payment_id: text = "paymentId",
+    acquirer_id: text = "acquirerId",
+    psp_id: text = "pspId",
+    customer_id: text = "customerId",
+    payment_amount: value = "paymentAmount",
+    payment_time: text = "paymentTime",
+    wallet_brand_name: text = "walletBrandName",
+    settlement_amount: value = "settlementAmount",
+    settlement_quote: value = "settlementQuote",
+});
 impl NotifyPaymentData {
     /// The outcome its status `paymentResult.resultStatus` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -1992,28 +1782,22 @@ impl NotifyPaymentData {
 /// Lenient variants of the object types that are sent in requests and also received
 /// in answers: every member optional, unknown members ignored.
 pub mod response {
-    #[allow(unused_imports)]
-    use payspec_runtime::json::fields::*;
-    use payspec_runtime::__private::serde::{Deserialize, Serialize};
     /// Money: ISO 4217 currency and an integer value in its smallest unit (USD 1.00 = `100`, JPY 1 = `1`; IDR must end in 00).
     ///
     /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-    #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-    #[serde(crate = "payspec_runtime::__private::serde", default)]
+    #[derive(Clone, Debug, Default, PartialEq)]
     pub struct Amount {
         /// ISO 4217 alphabetic code, e.g. `USD`.
-        #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
         pub currency: Option<String>,
         /// Positive integer in the currency's minor unit (ISO 4217), sent as a string.
         ///
         /// **Doubt:** Documented as a String (and `Integer (1 - unlimited)` on one APS model page); the MCP client sends a JSON number. Sent as a string, both accepted when parsing.
-        #[serde(
-            skip_serializing_if = "is_none",
-            deserialize_with = "opt_u64",
-            serialize_with = "u64_as_string"
-        )]
         pub value: Option<u64>,
     }
+    payspec_runtime::lenient_object!(Amount {
+    currency: text = "currency",
+    value: u64_str = "value",
+});
 }
 /// Names of all object types, in spec order.
 pub const OBJECT_TYPES: &[&str] = &[

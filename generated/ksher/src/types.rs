@@ -139,138 +139,143 @@ payspec_runtime::wire_enum! {
 /// One refund of an order, in `refund_query` responses.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefundOrder {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub mch_refund_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub refund_state: Option<crate::types::RefundState>,
     /// `YYYY-MM-DD hh:mm:ss`
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub refund_time: Option<String>,
 }
+payspec_runtime::lenient_object!(RefundOrder {
+    channel_refund_no: text = "channel_refund_no",
+    ksher_refund_no: text = "ksher_refund_no",
+    mch_refund_fee: u64 = "mch_refund_fee",
+    mch_refund_no: text = "mch_refund_no",
+    refund_state: value = "refund_state",
+    refund_time: text = "refund_time",
+});
 /// A channel the merchant may use, with its limits (`merchant_info`).
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SupportChannel {
     /// Daily limit in cents; -1 = unlimited.
-    #[serde(skip_serializing_if = "is_none")]
     pub day_sum_limit: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none")]
     pub pay_channel: Option<crate::types::Channel>,
     /// e.g. `T+1`
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub settlement_time_type: Option<String>,
     /// Per-order limit in cents; -1 = unlimited.
-    #[serde(skip_serializing_if = "is_none")]
     pub single_order_limit: Option<payspec_runtime::__private::serde_json::Value>,
 }
+payspec_runtime::lenient_object!(SupportChannel {
+    day_sum_limit: value = "day_sum_limit",
+    pay_channel: value = "pay_channel",
+    settlement_time_type: text = "settlement_time_type",
+    single_order_limit: value = "single_order_limit",
+});
 /// A cashier account of the merchant (`merchant_info`).
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Operator {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub add_time: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator_id: Option<String>,
     /// 0 = boss, 1 = cashier.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rule_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub state: Option<String>,
 }
+payspec_runtime::lenient_object!(Operator {
+    add_time: text = "add_time",
+    mch_id: text = "mch_id",
+    operator: text = "operator",
+    operator_id: text = "operator_id",
+    rule_id: text = "rule_id",
+    state: text = "state",
+});
 /// One settlement summary (`get_settlement_info`).
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settlement {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub begin_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub commission_fee: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub end_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub pay_channel: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub settlement_amount: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub settlement_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub transfer_amount: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub transfer_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub vat: Option<String>,
 }
+payspec_runtime::lenient_object!(Settlement {
+    begin_date: text = "begin_date",
+    commission_fee: text = "commission_fee",
+    end_date: text = "end_date",
+    pay_channel: text = "pay_channel",
+    settlement_amount: text = "settlement_amount",
+    settlement_date: text = "settlement_date",
+    transfer_amount: text = "transfer_amount",
+    transfer_date: text = "transfer_date",
+    vat: text = "vat",
+});
 /// `data` of payment results: quick_pay and order-style answers, and payment notifications.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PaymentResult {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub attach: Option<String>,
     /// Amount paid in `cash_fee_type`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub cash_fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub device_id: Option<String>,
     /// e.g. `PAYMENT_IN_PROCESS` with result `NOTSURE`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_code: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_msg: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub openid: Option<String>,
     /// e.g. `QUICK-PAY`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operation: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator_id: Option<String>,
     /// Exchange rate as text, e.g. `1.000000`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rate: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
     /// `YYYY-MM-DD hh:mm:ss`
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_end: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(PaymentResult {
+    appid: text = "appid",
+    attach: text = "attach",
+    cash_fee: u64 = "cash_fee",
+    cash_fee_type: value = "cash_fee_type",
+    channel: value = "channel",
+    channel_order_no: text = "channel_order_no",
+    device_id: text = "device_id",
+    err_code: text = "err_code",
+    err_msg: text = "err_msg",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    openid: text = "openid",
+    operation: text = "operation",
+    operator_id: text = "operator_id",
+    rate: text = "rate",
+    result: value = "result",
+    time_end: text = "time_end",
+    total_fee: u64 = "total_fee",
+});
 impl PaymentResult {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -280,34 +285,35 @@ impl PaymentResult {
 /// `data` of the page/app payments (jsapi, app, wap, web): where to send the payer.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PageResult {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
     /// Page to send the payer to.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub pay_url: Option<String>,
     /// Payment content for the app (deeplink or order string).
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub pay_content: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub trade_type: Option<String>,
 }
+payspec_runtime::lenient_object!(PageResult {
+    appid: text = "appid",
+    channel: value = "channel",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    pay_url: text = "pay_url",
+    pay_content: text = "pay_content",
+    result: value = "result",
+    total_fee: u64 = "total_fee",
+    trade_type: text = "trade_type",
+});
 impl PageResult {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -317,26 +323,27 @@ impl PageResult {
 /// `data` of close / reverse / cancel answers.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimpleResult {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operation: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_code: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_msg: Option<String>,
 }
+payspec_runtime::lenient_object!(SimpleResult {
+    appid: text = "appid",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    operation: text = "operation",
+    result: value = "result",
+    err_code: text = "err_code",
+    err_msg: text = "err_msg",
+});
 impl SimpleResult {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -346,43 +353,44 @@ impl SimpleResult {
 /// `data` of gateway_order_query and of gateway_pay notifications.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayResult {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub attach: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub cash_fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub openid: Option<String>,
     /// Order number to refund with.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub pay_mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rate: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_end: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(GatewayResult {
+    appid: text = "appid",
+    attach: text = "attach",
+    cash_fee: u64 = "cash_fee",
+    cash_fee_type: value = "cash_fee_type",
+    channel: value = "channel",
+    channel_order_no: text = "channel_order_no",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    openid: text = "openid",
+    pay_mch_order_no: text = "pay_mch_order_no",
+    rate: text = "rate",
+    result: value = "result",
+    time_end: text = "time_end",
+    total_fee: u64 = "total_fee",
+});
 impl GatewayResult {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -392,50 +400,43 @@ impl GatewayResult {
 /// `data` of the response of operation `native_pay`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct NativePayData {
     /// EMVCo / PromptPay payload.
-    #[serde(
-        rename = "PaymentCode",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_code: Option<String>,
-    #[serde(
-        rename = "PaymentID",
-        skip_serializing_if = "is_none",
-        deserialize_with = "opt_text"
-    )]
     pub payment_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
     /// QR payload or `weixin://` URL.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub code_url: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub device_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
     /// QR image as a `data:image/png;base64,...` URL.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub imgdat: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub stalls_name: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
     /// `NATIVE`
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub trade_type: Option<String>,
 }
+payspec_runtime::lenient_object!(NativePayData {
+    payment_code: text = "PaymentCode",
+    payment_id: text = "PaymentID",
+    appid: text = "appid",
+    code_url: text = "code_url",
+    device_id: text = "device_id",
+    fee_type: value = "fee_type",
+    imgdat: text = "imgdat",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    result: value = "result",
+    stalls_name: text = "stalls_name",
+    total_fee: u64 = "total_fee",
+    trade_type: text = "trade_type",
+});
 impl NativePayData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -445,25 +446,26 @@ impl NativePayData {
 /// `data` of the response of operation `mini_program_pay`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MiniProgramPayData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub trade_type: Option<String>,
     /// Parameters for `wx.requestPayment` (timeStamp, nonceStr, package, signType, paySign, appId).
-    #[serde(skip_serializing_if = "is_none")]
     pub wc_pay_data: Option<payspec_runtime::__private::serde_json::Value>,
 }
+payspec_runtime::lenient_object!(MiniProgramPayData {
+    appid: text = "appid",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    result: value = "result",
+    trade_type: text = "trade_type",
+    wc_pay_data: value = "wc_pay_data",
+});
 impl MiniProgramPayData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -473,63 +475,64 @@ impl MiniProgramPayData {
 /// `data` of the response of operation `order_query`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderQueryData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub attach: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub cash_fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub consumer_remark: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub coupon_used: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub device_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_code: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_msg: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub extra_info: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none")]
     pub is_refundable: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub merchant_remark: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub openid: Option<String>,
     /// e.g. `ORDER-QUERY`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operation: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rate: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub raw_total_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_end: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(OrderQueryData {
+    appid: text = "appid",
+    attach: text = "attach",
+    cash_fee: u64 = "cash_fee",
+    cash_fee_type: value = "cash_fee_type",
+    channel: value = "channel",
+    channel_order_no: text = "channel_order_no",
+    consumer_remark: text = "consumer_remark",
+    coupon_used: value = "coupon_used",
+    device_id: text = "device_id",
+    err_code: text = "err_code",
+    err_msg: text = "err_msg",
+    extra_info: value = "extra_info",
+    fee_type: value = "fee_type",
+    is_refundable: value = "is_refundable",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    merchant_remark: text = "merchant_remark",
+    nonce_str: text = "nonce_str",
+    openid: text = "openid",
+    operation: text = "operation",
+    operator_id: text = "operator_id",
+    rate: text = "rate",
+    raw_total_fee: u64 = "raw_total_fee",
+    result: value = "result",
+    time_end: text = "time_end",
+    total_fee: u64 = "total_fee",
+});
 impl OrderQueryData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -539,50 +542,51 @@ impl OrderQueryData {
 /// `data` of the response of operation `order_refund`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderRefundData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub attach: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_refund_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub device_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_code: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub err_msg: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_refund_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub refund_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub refund_time: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(OrderRefundData {
+    appid: text = "appid",
+    attach: text = "attach",
+    cash_refund_fee: u64 = "cash_refund_fee",
+    channel: value = "channel",
+    channel_order_no: text = "channel_order_no",
+    channel_refund_no: text = "channel_refund_no",
+    device_id: text = "device_id",
+    err_code: text = "err_code",
+    err_msg: text = "err_msg",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    ksher_refund_no: text = "ksher_refund_no",
+    mch_order_no: text = "mch_order_no",
+    mch_refund_no: text = "mch_refund_no",
+    nonce_str: text = "nonce_str",
+    operator_id: text = "operator_id",
+    refund_fee: u64 = "refund_fee",
+    refund_time: text = "refund_time",
+    result: value = "result",
+    total_fee: u64 = "total_fee",
+});
 impl OrderRefundData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -592,38 +596,39 @@ impl OrderRefundData {
 /// `data` of the response of operation `refund_query`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RefundQueryData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub cash_fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_i64")]
     pub refund_count: Option<i64>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub refund_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub refund_orders: Option<Vec<crate::types::RefundOrder>>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_end: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(RefundQueryData {
+    appid: text = "appid",
+    cash_fee: u64 = "cash_fee",
+    cash_fee_type: value = "cash_fee_type",
+    channel_order_no: text = "channel_order_no",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    nonce_str: text = "nonce_str",
+    refund_count: i64 = "refund_count",
+    refund_fee: u64 = "refund_fee",
+    refund_orders: value = "refund_orders",
+    result: value = "result",
+    time_end: text = "time_end",
+    total_fee: u64 = "total_fee",
+});
 impl RefundQueryData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -633,24 +638,25 @@ impl RefundQueryData {
 /// `data` of the response of operation `rate_query`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RateQueryData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub date: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rate: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
 }
+payspec_runtime::lenient_object!(RateQueryData {
+    appid: text = "appid",
+    channel: value = "channel",
+    date: text = "date",
+    fee_type: value = "fee_type",
+    nonce_str: text = "nonce_str",
+    rate: text = "rate",
+    result: value = "result",
+});
 impl RateQueryData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -660,91 +666,94 @@ impl RateQueryData {
 /// `data` of the response of operation `merchant_info`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct MerchantInfoData {
     /// `Formal` or `Test`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub account_type: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub agency_info: Option<payspec_runtime::__private::serde_json::Value>,
     /// `Y` or `N`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub allow_partial_refund: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub allow_remote_pay: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub bank_info: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none")]
     pub bd_info: Option<payspec_runtime::__private::serde_json::Value>,
     /// `online` or `offline`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub business_mode: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub country_info: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none")]
     pub country_support_channel: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none")]
     pub extra_info: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub is_master_mch: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub logo_url: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub master_mch_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub mch_name: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_notify_url: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub mch_support_channel: Option<Vec<crate::types::SupportChannel>>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub merchant_type: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mobile: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub operator_list: Option<Vec<crate::types::Operator>>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub settlement_fee_type: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_zone: Option<String>,
 }
+payspec_runtime::lenient_object!(MerchantInfoData {
+    account_type: text = "account_type",
+    agency_info: value = "agency_info",
+    allow_partial_refund: text = "allow_partial_refund",
+    allow_remote_pay: text = "allow_remote_pay",
+    bank_info: value = "bank_info",
+    bd_info: value = "bd_info",
+    business_mode: text = "business_mode",
+    country_info: value = "country_info",
+    country_support_channel: value = "country_support_channel",
+    extra_info: value = "extra_info",
+    is_master_mch: text = "is_master_mch",
+    logo_url: text = "logo_url",
+    master_mch_id: text = "master_mch_id",
+    mch_appid: text = "mch_appid",
+    mch_id: text = "mch_id",
+    mch_name: value = "mch_name",
+    mch_notify_url: text = "mch_notify_url",
+    mch_support_channel: value = "mch_support_channel",
+    merchant_type: text = "merchant_type",
+    mobile: text = "mobile",
+    nonce_str: text = "nonce_str",
+    operator_list: value = "operator_list",
+    settlement_fee_type: text = "settlement_fee_type",
+    time_zone: text = "time_zone",
+});
 /// `data` of the response of operation `get_settlement_info`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetSettlementInfoData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub begin_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub end_date: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub settlement_data: Option<Vec<crate::types::Settlement>>,
 }
+payspec_runtime::lenient_object!(GetSettlementInfoData {
+    begin_date: text = "begin_date",
+    end_date: text = "end_date",
+    nonce_str: text = "nonce_str",
+    settlement_data: value = "settlement_data",
+});
 /// `data` of the response of operation `get_payout_balance`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GetPayoutBalanceData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub balance: Option<u64>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
 }
+payspec_runtime::lenient_object!(GetPayoutBalanceData {
+    appid: text = "appid",
+    balance: u64 = "balance",
+    nonce_str: text = "nonce_str",
+    result: value = "result",
+});
 impl GetPayoutBalanceData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -754,32 +763,33 @@ impl GetPayoutBalanceData {
 /// `data` of the response of operation `payout`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PayoutData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
     /// Fee charged.
-    #[serde(skip_serializing_if = "is_none")]
     pub mdr: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub receiver_name: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
     /// `PAYOUT`
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub trade_type: Option<String>,
 }
+payspec_runtime::lenient_object!(PayoutData {
+    appid: text = "appid",
+    channel_order_no: text = "channel_order_no",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    mdr: value = "mdr",
+    nonce_str: text = "nonce_str",
+    receiver_name: text = "receiver_name",
+    result: value = "result",
+    total_fee: u64 = "total_fee",
+    trade_type: text = "trade_type",
+});
 impl PayoutData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -789,50 +799,51 @@ impl PayoutData {
 /// `data` of the response of operation `order_query_payout`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrderQueryPayoutData {
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub appid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub attach: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub cash_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub cash_fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none")]
     pub channel: Option<crate::types::Channel>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub channel_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub device_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub fee_type: Option<crate::types::FeeType>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub ksher_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub mch_order_no: Option<String>,
-    #[serde(skip_serializing_if = "is_none")]
     pub mdr: Option<payspec_runtime::__private::serde_json::Value>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub nonce_str: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub openid: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operation: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub operator_id: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub rate: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub raw_total_fee: Option<u64>,
-    #[serde(skip_serializing_if = "is_none")]
     pub result: Option<crate::types::OrderResult>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub time_end: Option<String>,
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_u64")]
     pub total_fee: Option<u64>,
 }
+payspec_runtime::lenient_object!(OrderQueryPayoutData {
+    appid: text = "appid",
+    attach: text = "attach",
+    cash_fee: u64 = "cash_fee",
+    cash_fee_type: value = "cash_fee_type",
+    channel: value = "channel",
+    channel_order_no: text = "channel_order_no",
+    device_id: text = "device_id",
+    fee_type: value = "fee_type",
+    ksher_order_no: text = "ksher_order_no",
+    mch_order_no: text = "mch_order_no",
+    mdr: value = "mdr",
+    nonce_str: text = "nonce_str",
+    openid: text = "openid",
+    operation: text = "operation",
+    operator_id: text = "operator_id",
+    rate: text = "rate",
+    raw_total_fee: u64 = "raw_total_fee",
+    result: value = "result",
+    time_end: text = "time_end",
+    total_fee: u64 = "total_fee",
+});
 impl OrderQueryPayoutData {
     /// The outcome its status `result` stands for; `None` when the status is absent.
     pub fn outcome(&self) -> Option<payspec_runtime::Outcome> {
@@ -842,13 +853,14 @@ impl OrderQueryPayoutData {
 /// `data` of the response of operation `gateway_pay`.
 ///
 /// Every member is optional: gateways omit members freely. Unknown members are ignored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(crate = "payspec_runtime::__private::serde", default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct GatewayPayData {
     /// Checkout URL, e.g. `https://gateway.ksher.com/ua?order_uuid=...`.
-    #[serde(skip_serializing_if = "is_none", deserialize_with = "opt_text")]
     pub pay_content: Option<String>,
 }
+payspec_runtime::lenient_object!(GatewayPayData {
+    pay_content: text = "pay_content",
+});
 /// Names of all object types, in spec order.
 pub const OBJECT_TYPES: &[&str] = &[
     "RefundOrder",
