@@ -1526,6 +1526,7 @@ fn lenient_object(
                 FieldType::Integer => "i64",
                 FieldType::Boolean if strings => "bool_str",
                 FieldType::Boolean => "bool",
+                FieldType::Enum(_) => "wire",
                 _ => "value",
             };
             format!("    {}: {kind} = {:?},\n", f.rust, f.wire)

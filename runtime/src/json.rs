@@ -35,14 +35,7 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Erro
     let Some(raw) = Option::<Box<RawValue>>::deserialize(d)? else {
         return Ok(None);
     };
-    match raw.get() {
-        "true" | "\"true\"" => Ok(Some(true)),
-        "false" | "\"false\"" => Ok(Some(false)),
-        "null" | "\"\"" => Ok(None),
-        other => Err(D::Error::custom(format!(
-            "expected a boolean, found {other}"
-        ))),
-    }
+    crate::lenient::bool_text(raw.get()).map_err(D::Error::custom)
 }
 
 /// `true` for `None`: the `skip_serializing_if` of optional members in generated types.

@@ -50,13 +50,28 @@ where
     T: std::str::FromStr,
 {
     let Some(raw) = raw(d)? else { return Ok(None) };
-    match scalar_str(raw.get()).map_err(D::Error::custom)? {
+    integer_text(raw.get(), what).map_err(D::Error::custom)
+}
+
+/// [`opt_integer`] of one raw JSON value.
+fn integer_text<T: std::str::FromStr>(raw: &str, what: &str) -> Result<Option<T>, String> {
+    match scalar_str(raw)? {
         None => Ok(None),
         Some(t) if t.is_empty() => Ok(None),
         Some(t) => t
             .parse()
             .map(Some)
-            .map_err(|_| D::Error::custom(format!("expected {what}, found {t:?}"))),
+            .map_err(|_| format!("expected {what}, found {t:?}")),
+    }
+}
+
+/// A boolean as `true`/`false` or the strings `"true"`/`"false"`; `null` and `""` are absent.
+pub(crate) fn bool_text(raw: &str) -> Result<Option<bool>, String> {
+    match raw {
+        "true" | "\"true\"" => Ok(Some(true)),
+        "false" | "\"false\"" => Ok(Some(false)),
+        "null" | "\"\"" => Ok(None),
+        other => Err(format!("expected a boolean, found {other}")),
     }
 }
 
@@ -106,17 +121,16 @@ impl Members {
             .map(RawValue::get)
     }
 
+    /// Reads member `i` with `f` over its raw JSON text; errors name the member.
     fn read<T>(
         &self,
         i: usize,
-        f: impl FnOnce(
-            &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
-        ) -> Result<Option<T>, serde_json::Error>,
+        f: impl FnOnce(&str) -> Result<Option<T>, String>,
     ) -> Result<Option<T>, String> {
         let Some(raw) = self.raw(i) else {
             return Ok(None);
         };
-        f(&mut serde_json::Deserializer::from_str(raw)).map_err(|e| {
+        f(raw).map_err(|e| {
             let name = self.names.get(i).copied().unwrap_or("?");
             format!("member `{name}`: {e}")
         })
@@ -124,33 +138,51 @@ impl Members {
 
     /// Member `i` as text (any scalar; see [`opt_text`]).
     pub fn text(&self, i: usize) -> Result<Option<String>, String> {
-        self.read(i, |d| opt_text(d))
+        self.read(i, scalar_text)
     }
 
     /// Member `i` as a non-negative integer (see [`opt_u64`]).
     pub fn u64(&self, i: usize) -> Result<Option<u64>, String> {
-        self.read(i, |d| opt_u64(d))
+        self.read(i, |raw| integer_text(raw, "a non-negative integer"))
     }
 
     /// Member `i` as a signed integer (see [`opt_i64`]).
     pub fn i64(&self, i: usize) -> Result<Option<i64>, String> {
-        self.read(i, |d| opt_i64(d))
+        self.read(i, |raw| integer_text(raw, "an integer"))
     }
 
     /// Member `i` as a boolean (`true`, `"true"`...; see [`crate::json::opt_bool`]).
     pub fn bool(&self, i: usize) -> Result<Option<bool>, String> {
-        self.read(i, |d| crate::json::opt_bool(d))
+        self.read(i, bool_text)
+    }
+
+    /// Member `i` as a value of an enum of the spec (any scalar's text; `null` is absent).
+    pub fn wire<T: crate::api::WireEnum>(&self, i: usize) -> Result<Option<T>, String> {
+        let name = self.names.get(i).copied().unwrap_or("?");
+        self.read(i, |raw| match scalar_str(raw)? {
+            None => Ok(None),
+            Some(text) => T::parse_param(name, &text)
+                .map(Some)
+                .map_err(|e| e.to_string()),
+        })
     }
 
     /// Member `i` through its type's own `Deserialize` (enums, objects, arrays, JSON values);
     /// `null` is absent.
     pub fn value<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<Option<T>, String> {
-        self.read(i, |d| Option::<T>::deserialize(d))
+        self.read(i, |raw| {
+            serde_json::from_str::<Option<T>>(raw).map_err(|e| e.to_string())
+        })
     }
 }
 
-/// Picks the index of a member name among the declared ones (no allocation for the name).
-struct MemberIndex(&'static [&'static str]);
+/// Picks the index of a member name among the declared ones (no allocation for the name). The
+/// search starts after the member found last: answers usually list their members in the order
+/// the spec declares them, so most lookups take one comparison.
+struct MemberIndex {
+    names: &'static [&'static str],
+    start: usize,
+}
 
 impl<'de> serde::de::DeserializeSeed<'de> for MemberIndex {
     type Value = Option<usize>;
@@ -165,7 +197,10 @@ impl serde::de::Visitor<'_> for MemberIndex {
         f.write_str("a member name")
     }
     fn visit_str<E: Error>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|n| *n == v))
+        let n = self.names.len();
+        Ok((0..n)
+            .map(|k| (self.start + k) % n)
+            .find(|&i| self.names[i] == v))
     }
 }
 
@@ -178,13 +213,18 @@ impl<'de> serde::de::Visitor<'de> for MembersVisitor {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut values: Vec<Option<Box<RawValue>>> = vec![None; self.0.len()];
-        while let Some(found) = map.next_key_seed(MemberIndex(self.0))? {
+        let mut start = 0;
+        while let Some(found) = map.next_key_seed(MemberIndex {
+            names: self.0,
+            start,
+        })? {
             match found {
                 Some(i) => {
                     if values[i].is_some() {
                         return Err(A::Error::duplicate_field(self.0[i]));
                     }
                     values[i] = Some(map.next_value()?);
+                    start = i + 1;
                 }
                 None => {
                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -230,7 +270,7 @@ impl<T: std::fmt::Display> serde::Serialize for AsText<'_, T> {
 
 /// Defines `Deserialize` (lenient, through [`FromMembers`]) and `Serialize` (absent members
 /// left out) of a generated answer type from its members: `field: kind = "wire"`, where kind is
-/// `text`, `u64`, `i64`, `bool` or `value`, with `u64_str`, `i64_str`, `bool_str` for scalars
+/// `text`, `u64`, `i64`, `bool`, `wire` (an enum of the spec) or `value`, with `u64_str`, `i64_str`, `bool_str` for scalars
 /// written as strings. Used by generated crates.
 #[macro_export]
 macro_rules! lenient_object {
@@ -268,6 +308,7 @@ macro_rules! lenient_object {
     (@read $m:ident, $i:ident, bool) => { $m.bool($i) };
     (@read $m:ident, $i:ident, bool_str) => { $m.bool($i) };
     (@read $m:ident, $i:ident, value) => { $m.value($i) };
+    (@read $m:ident, $i:ident, wire) => { $m.wire($i) };
     (@write $m:ident, $wire:literal, $v:expr, u64_str) => {
         $crate::lenient::put(&mut $m, $wire, $v.as_ref().map($crate::lenient::AsText).as_ref())?
     };

@@ -277,8 +277,8 @@ pub struct ApiResult {
     pub result_message: Option<String>,
 }
 payspec_runtime::lenient_object!(ApiResult {
-    result_code: value = "resultCode",
-    result_status: value = "resultStatus",
+    result_code: wire = "resultCode",
+    result_status: wire = "resultStatus",
     result_message: text = "resultMessage",
 });
 impl ApiResult {
@@ -1098,8 +1098,8 @@ pub struct Transaction {
 payspec_runtime::lenient_object!(Transaction {
     transaction_result: value = "transactionResult",
     transaction_id: text = "transactionId",
-    transaction_type: value = "transactionType",
-    transaction_status: value = "transactionStatus",
+    transaction_type: wire = "transactionType",
+    transaction_status: wire = "transactionStatus",
     transaction_amount: value = "transactionAmount",
     transaction_request_id: text = "transactionRequestId",
     transaction_time: text = "transactionTime",
@@ -1129,7 +1129,7 @@ pub struct PaymentOption {
     pub payment_option_detail: Option<crate::types::PaymentOptionDetail>,
 }
 payspec_runtime::lenient_object!(PaymentOption {
-    payment_method_type: value = "paymentMethodType",
+    payment_method_type: wire = "paymentMethodType",
     payment_method_category: text = "paymentMethodCategory",
     enabled: bool_str = "enabled",
     preferred: bool_str = "preferred",
