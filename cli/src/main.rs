@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod generate;
 use payspec_conformance::{alipayplus, ksher};
 use payspec_runtime::sorted_params::ResponseError;
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
@@ -54,6 +56,25 @@ enum Api {
     },
     /// Serve a mock gateway on a loopback address until interrupted (see mock/README.md).
     Mock(MockArgs),
+    /// Generate a standalone crate from a spec (or check one: exit 1 on drift).
+    Generate {
+        /// The spec file (YAML).
+        #[arg(long)]
+        spec: PathBuf,
+        /// The crate folder to write; only generated files in it are changed or removed.
+        #[arg(long)]
+        out: PathBuf,
+        /// Package name (default: `payspec-<api>`).
+        #[arg(long)]
+        crate_name: Option<String>,
+        /// How the crate depends on `payspec-runtime`: a folder, or a version requirement
+        /// (default: the runtime this binary was built from).
+        #[arg(long)]
+        runtime: Option<String>,
+        /// Write nothing; exit 1 naming every stale, missing or orphaned file.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -195,6 +216,19 @@ fn main() -> ExitCode {
             fix,
         } => run_conformance(vectors, expected_failures, fix),
         Api::Mock(args) => run_mock(args, cli.backend),
+        Api::Generate {
+            spec,
+            out,
+            crate_name,
+            runtime,
+            check,
+        } => run_generate(generate::Request {
+            spec,
+            out,
+            crate_name,
+            runtime,
+            check,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -206,6 +240,30 @@ fn main() -> ExitCode {
             }
             ExitCode::from(code)
         }
+    }
+}
+
+fn run_generate(request: generate::Request) -> Result<(), Failure> {
+    match generate::run(&request) {
+        Ok(changes) => {
+            let out = request.out.display();
+            if changes.is_empty() {
+                println!("{out} is up to date with {}", request.spec.display());
+            }
+            for change in changes {
+                println!("updated {change}");
+            }
+            Ok(())
+        }
+        Err(generate::Failure::BadInput(message)) => Err(Failure(2, message)),
+        Err(generate::Failure::Drift(drift)) => Err(Failure(
+            1,
+            drift
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )),
     }
 }
 

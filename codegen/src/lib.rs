@@ -52,12 +52,15 @@ pub struct Options {
     /// How the crate depends on the runtime (default: `../../runtime`, the layout of this
     /// repository's `generated/<api>/`).
     pub runtime: RuntimeDependency,
+    /// The package name (default: `payspec-<api>`).
+    pub crate_name: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             runtime: RuntimeDependency::Path("../../runtime".to_owned()),
+            crate_name: None,
         }
     }
 }

@@ -89,6 +89,8 @@ fn every_generated_file_has_the_header() {
             let name = format!("{} (from {display})", file.path);
             let comment = if file.path.ends_with("Cargo.toml") {
                 "#"
+            } else if file.path.ends_with(".md") {
+                "<!--"
             } else {
                 "//"
             };

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 fn options() -> payspec_codegen::Options {
     payspec_codegen::Options {
         runtime: payspec_codegen::RuntimeDependency::Path("../../../../runtime".into()),
+        crate_name: None,
     }
 }
 

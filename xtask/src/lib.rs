@@ -1,48 +1,10 @@
 //! `cargo xtask codegen`: regenerate `generated/` from `spec/*.yaml`, or check that it is current.
 
-use std::collections::BTreeSet;
-use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use payspec_codegen::{GeneratedFile, GENERATED_MARKER};
-
-/// Write the files, or only compare them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Write changed files and delete orphans.
-    Write,
-    /// Change nothing; report every difference.
-    Check,
-}
-
-/// One difference between `generated/` and what the specs produce.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Drift {
-    /// The file exists with other contents.
-    Stale(String),
-    /// The file does not exist.
-    Missing(String),
-    /// A generated file that no spec produces any more.
-    Orphaned(String),
-    /// A file under `generated/` without the generated-file header (hand-written files do not
-    /// belong there).
-    Foreign(String),
-}
-
-impl fmt::Display for Drift {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Drift::Stale(p) => write!(f, "stale: {p}"),
-            Drift::Missing(p) => write!(f, "missing: {p}"),
-            Drift::Orphaned(p) => write!(f, "orphaned: {p} (no spec generates it any more)"),
-            Drift::Foreign(p) => write!(
-                f,
-                "not generated: {p} (generated/ holds generated files only)"
-            ),
-        }
-    }
-}
+use payspec_codegen::GeneratedFile;
+pub use payspec_sync::{Drift, Mode};
 
 /// Where generated crates go: `(spec folder, output folder)`. The shipped specs generate into
 /// `generated/`; the generator's fixture specs into `conformance/fixtures/generated/`, where they
@@ -79,6 +41,7 @@ pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>, String> {
                     "{}runtime",
                     "../".repeat(depth)
                 )),
+                crate_name: None,
             };
             for mut file in payspec_codegen::generate_with(&display, &text, &options)
                 .map_err(|e| e.to_string())?
@@ -99,76 +62,16 @@ pub fn generate_all(root: &Path) -> Result<Vec<GeneratedFile>, String> {
     Ok(files)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            walk(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
-fn normalize(text: &str) -> String {
-    text.replace("\r\n", "\n")
-}
-
-/// Brings `root/generated/` in line with the specs (`Write`) or reports how it differs (`Check`).
-/// Returns the differences found (in `Write` mode: the ones that were fixed).
+/// Brings `root/generated/` (and the fixture crates) in line with the specs (`Write`) or reports
+/// how they differ (`Check`). Returns the differences found (in `Write` mode: the ones fixed).
 pub fn codegen(root: &Path, mode: Mode) -> Result<Vec<Drift>, String> {
     let files = generate_all(root)?;
-    let mut drift = Vec::new();
-    let produced: BTreeSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    for file in &files {
-        let path = root.join(&file.path);
-        match fs::read_to_string(&path) {
-            Ok(existing) if normalize(&existing) == file.contents => {}
-            Ok(_) => drift.push(Drift::Stale(file.path.clone())),
-            Err(_) => drift.push(Drift::Missing(file.path.clone())),
-        }
-        if mode == Mode::Write
-            && drift.last().is_some_and(
-                |d| matches!(d, Drift::Stale(p) | Drift::Missing(p) if p == &file.path),
-            )
-        {
-            if let Some(parent) = path.parent() {
-                fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            fs::write(&path, &file.contents)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        }
-    }
-    let mut existing = Vec::new();
-    for (_, out_dir) in SPEC_SETS {
-        walk(&root.join(out_dir), &mut existing);
-    }
-    existing.sort();
-    for path in existing {
-        let rel = path
-            .strip_prefix(root)
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-            .unwrap_or_default();
-        if produced.contains(&rel) {
-            continue;
-        }
-        let text = fs::read_to_string(&path).unwrap_or_default();
-        let first_line = text.lines().next().unwrap_or("");
-        if first_line.contains(GENERATED_MARKER) {
-            drift.push(Drift::Orphaned(rel));
-            if mode == Mode::Write {
-                fs::remove_file(&path)
-                    .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-            }
-        } else {
-            drift.push(Drift::Foreign(rel));
-        }
-    }
-    Ok(drift)
+    let owned: Vec<&str> = SPEC_SETS.iter().map(|(_, out)| *out).collect();
+    let scope = payspec_sync::Scope {
+        owned: &owned,
+        foreign: payspec_sync::Foreign::Report,
+    };
+    payspec_sync::sync(root, &files, scope, mode)
 }
 
 /// The repository root: the first directory, from the current one upwards, that holds

@@ -57,7 +57,7 @@ fn check_reports_stale_missing_orphaned_and_foreign_files() {
         drift,
         vec![
             "missing: generated/ksher/src/types.rs".to_owned(),
-            "not generated: generated/ksher/notes.txt (generated/ holds generated files only)"
+            "not generated: generated/ksher/notes.txt (this folder holds generated files only)"
                 .to_owned(),
             "orphaned: generated/ksher/src/operations/old_op.rs (no spec generates it any more)"
                 .to_owned(),
@@ -75,7 +75,7 @@ fn check_reports_stale_missing_orphaned_and_foreign_files() {
     assert_eq!(
         left,
         vec![
-            "not generated: generated/ksher/notes.txt (generated/ holds generated files only)"
+            "not generated: generated/ksher/notes.txt (this folder holds generated files only)"
                 .to_owned()
         ]
     );
