@@ -52,25 +52,41 @@ pub(crate) fn pick_base_url<'a, H: crate::api::GatewayHost>(
         .unwrap_or_else(|| host.production_url())
 }
 
+/// The client items of a generated crate root, present when the runtime has its `client`
+/// feature (a generated crate's `client` feature turns it on; so does a `payspec_macros::api!`
+/// caller's dependency on the runtime).
+#[cfg(feature = "client")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client_items {
+    () => {
+        /// The [`Gateway`] with the runtime's HTTP transport (feature `client`):
+        /// `client.call(&request).await` signs each attempt afresh, retries only when that is
+        /// safe for payments, and returns the verified answer.
+        pub type Client = $crate::transport::Client<Gateway>;
+        pub use $crate::retry::{PollPolicy, RetryPolicy};
+        pub use $crate::transport::HttpTransport;
+    };
+}
+
+/// Without the runtime's `client` feature there is no client.
+#[cfg(not(feature = "client"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __client_items {
+    () => {};
+}
+
 /// The crate-root names of a generated crate of either scheme: the runtime's generic types
 /// instantiated with the crate's `Api` tables. Invoked once by each generated crate (in the
-/// scope that defines `Api`), so no generated crate repeats this text; `#[cfg(feature = "client")]`
-/// refers to the generated crate's own `client` feature.
+/// scope that defines `Api`), so no generated crate repeats this text.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __crate_root {
     (common) => {
         pub use $crate::api::GatewayHost;
         pub use $crate::{Outcome, PrivateKey, PublicKey, ValidationError, Verified};
-        /// The [`Gateway`] with the runtime's HTTP transport (feature `client`):
-        /// `client.call(&request).await` signs each attempt afresh, retries only when that is
-        /// safe for payments, and returns the verified answer.
-        #[cfg(feature = "client")]
-        pub type Client = $crate::transport::Client<Gateway>;
-        #[cfg(feature = "client")]
-        pub use $crate::retry::{PollPolicy, RetryPolicy};
-        #[cfg(feature = "client")]
-        pub use $crate::transport::HttpTransport;
+        $crate::__client_items!();
     };
     (sorted_params) => {
         $crate::__crate_root!(common);
