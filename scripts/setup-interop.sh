@@ -27,7 +27,7 @@ import sys
 from importlib.metadata import version
 from com.alipay.ams.api.tools import signature_tool, webhook_tool  # noqa: F401
 from com.alipay.ams.api.default_alipay_client import DefaultAlipayClient  # noqa: F401
-import jsonschema, yaml  # noqa: F401,E401  (conformance/tests/spec_schema.rs)
+import jsonschema, yaml, openapi_spec_validator  # noqa: F401,E401  (spec_schema.rs, openapi.rs)
 print("global-open-sdk-python %s in .venv (Python %s)" % (version("global-open-sdk-python"), sys.version.split()[0]))
 EOF
 }

@@ -56,6 +56,15 @@ enum Api {
     },
     /// Serve a mock gateway on a loopback address until interrupted (see mock/README.md).
     Mock(MockArgs),
+    /// Write the OpenAPI 3.1 document of a spec's API (stdout, or `--out`).
+    Openapi {
+        /// The spec file (YAML).
+        #[arg(long)]
+        spec: PathBuf,
+        /// Where to write the document (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Generate a standalone crate from a spec (or check one: exit 1 on drift).
     Generate {
         /// The spec file (YAML).
@@ -216,6 +225,7 @@ fn main() -> ExitCode {
             fix,
         } => run_conformance(vectors, expected_failures, fix),
         Api::Mock(args) => run_mock(args, cli.backend),
+        Api::Openapi { spec, out } => run_openapi(&spec, out.as_deref()),
         Api::Generate {
             spec,
             out,
@@ -239,6 +249,27 @@ fn main() -> ExitCode {
                 eprintln!("error: {message}");
             }
             ExitCode::from(code)
+        }
+    }
+}
+
+fn run_openapi(spec: &Path, out: Option<&Path>) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(spec)
+        .map_err(|e| Failure(2, format!("cannot read spec {}: {e}", spec.display())))?;
+    let display = spec.to_string_lossy().replace('\\', "/");
+    let document =
+        payspec_codegen::openapi(&display, &text).map_err(|e| Failure(2, e.to_string()))?;
+    match out {
+        None => {
+            print!("{document}");
+            Ok(())
+        }
+        Some(path) => {
+            if path.is_dir() {
+                return Err(Failure(2, format!("--out {} is a folder", path.display())));
+            }
+            std::fs::write(path, document)
+                .map_err(|e| Failure(2, format!("cannot write {}: {e}", path.display())))
         }
     }
 }

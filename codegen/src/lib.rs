@@ -7,6 +7,7 @@
 mod emit;
 mod error;
 pub mod ir;
+mod openapi;
 mod spec;
 mod yaml;
 
@@ -82,6 +83,12 @@ pub fn generate_with(
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
     let api = parse_spec(spec_path, text)?;
     emit::emit(&api, options).map_err(GenerateError::Internal)
+}
+
+/// The OpenAPI 3.1 document (JSON text) of the API a spec describes: paths, schemas, webhooks for
+/// notifications, the signature scheme, and `x-payspec-*` extensions for what OpenAPI cannot say.
+pub fn openapi(spec_path: &str, text: &str) -> Result<String, GenerateError> {
+    Ok(openapi::openapi(&parse_spec(spec_path, text)?))
 }
 
 /// The first line every generated file starts with (after the comment marker), used to recognise
