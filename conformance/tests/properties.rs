@@ -728,18 +728,31 @@ fn ksher_requests() -> BoxedStrategy<KsherRequest> {
 }
 
 /// `true` if a `not_greater` rule of `rules` does not hold for `params`.
-fn breaks_not_greater(rules: &[Rule], params: &[(String, String)]) -> bool {
+fn breaks_a_rule(rules: &[Rule], params: &[(String, String)]) -> bool {
     let number = |name: &str| {
         params
             .iter()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.parse::<u64>().ok())
     };
+    let has = |name: &str| params.iter().any(|(n, _)| n == name);
     rules.iter().any(|rule| match rule {
         Rule::NotGreater { field, than, .. } => {
             matches!((number(field), number(than)), (Some(a), Some(b)) if a > b)
         }
-        _ => false,
+        // A changed value may make another member required.
+        Rule::RequiredWhen {
+            field,
+            when,
+            values,
+            ..
+        } => {
+            !has(field)
+                && params
+                    .iter()
+                    .any(|(n, v)| n == when && values.iter().any(|x| x == v))
+        }
+        Rule::AtLeastOneOf { .. } => false,
     })
 }
 
@@ -1783,15 +1796,24 @@ proptest! {
                     Rule::AtLeastOneOf { fields: group, .. } => {
                         !group.contains(name) || removed.iter().any(|(n, _)| group.contains(n))
                     }
-                    Rule::RequiredWhen { .. } | Rule::NotGreater { .. } => true,
+                    // A member required by another's value stays while that value holds.
+                    Rule::RequiredWhen {
+                        field, when, values, ..
+                    } => {
+                        field != name
+                            || !removed
+                                .iter()
+                                .any(|(n, v)| n == when && values.iter().any(|x| x == v))
+                    }
+                    Rule::NotGreater { .. } => true,
                 });
                 if !f.required && !sourced && keeps_groups {
                     mutations.push((format!("removed {name}"), removed));
                 }
             }
-            // A changed amount may break a `not_greater` rule; such a request is invalid, not
-            // a different valid one.
-            mutations.retain(|(_, params)| !breaks_not_greater(&op.rules, params));
+            // A changed value may break a rule (`not_greater`, `required_when`); such a request
+            // is invalid, not a different valid one.
+            mutations.retain(|(_, params)| !breaks_a_rule(&op.rules, params));
             for (what, params) in mutations {
                 if ksher_effective(&params).iter().collect::<std::collections::BTreeSet<_>>()
                     == ksher_effective(&req.params).iter().collect()

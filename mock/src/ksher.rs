@@ -486,6 +486,9 @@ fn payment_result(order: &Order, appid: &str, nonce: &str) -> PaymentResult {
         result: Some(result),
         time_end: order.paid_at.map(datetime_text),
         total_fee: Some(order.amount),
+        consumer_remark: Some(String::new()),
+        merchant_remark: Some(text(order, "attach").unwrap_or_default()),
+        raw_total_fee: Some(order.amount),
     }
 }
 
@@ -879,20 +882,20 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                 settlement_data: Some(
                     settled
                         .into_iter()
-                        .map(|(currency, amount)| Settlement {
+                        .map(|(_currency, amount)| Settlement {
                             begin_date: Some(r.begin_date.clone()),
-                            commission_fee: Some("0".into()),
+                            commission_fee: Some(0),
                             end_date: Some(r.end_date.clone()),
                             pay_channel: Some(
                                 r.pay_channel
                                     .as_ref()
                                     .map_or_else(|| "all".to_owned(), |c| c.as_str().to_owned()),
                             ),
-                            settlement_amount: Some(format!("{amount} {currency}")),
+                            settlement_amount: Some(i64::try_from(amount).unwrap_or(i64::MAX)),
                             settlement_date: Some(r.end_date.clone()),
-                            transfer_amount: Some(amount.to_string()),
+                            transfer_amount: Some(i64::try_from(amount).unwrap_or(i64::MAX)),
                             transfer_date: Some(r.end_date.clone()),
-                            vat: Some("0".into()),
+                            vat: Some(0),
                         })
                         .collect(),
                 ),

@@ -248,10 +248,8 @@ fn every_operation_against_the_mock_with_notifications() {
         .unwrap();
     // Paid minus refunds: qp-1 700 + np-1 0 + gw-1 900.
     assert_eq!(
-        settlement.data.settlement_data.unwrap()[0]
-            .transfer_amount
-            .as_deref(),
-        Some("1600")
+        settlement.data.settlement_data.unwrap()[0].transfer_amount,
+        Some(1600)
     );
     let balance = |c: &KsherClient| {
         c.call(&GetPayoutBalanceRequest::new(FeeType::Thb))

@@ -156,11 +156,14 @@ impl Members {
         self.read(i, bool_text)
     }
 
-    /// Member `i` as a value of an enum of the spec (any scalar's text; `null` is absent).
+    /// Member `i` as a value of an enum of the spec (any scalar's text; `null` and `""` are
+    /// absent).
     pub fn wire<T: crate::api::WireEnum>(&self, i: usize) -> Result<Option<T>, String> {
         let name = self.names.get(i).copied().unwrap_or("?");
         self.read(i, |raw| match scalar_str(raw)? {
+            // Gateways send `""` for a value they do not have (an unpaid order's `channel`).
             None => Ok(None),
+            Some(text) if text.is_empty() => Ok(None),
             Some(text) => T::parse_param(name, &text)
                 .map(Some)
                 .map_err(|e| e.to_string()),
@@ -433,6 +436,35 @@ mod tests {
         check_object(r#"{"amount":"x"}"#, Err("member `amount`"));
         check_object(r#"{"code":{}}"#, Err("member `code`"));
         check_object(r#"[1]"#, Err("expected a JSON object"));
+    }
+
+    crate::wire_enum! {
+        /// A test enum.
+        open Color {
+            /// Red.
+            Red = "red",
+        }
+    }
+
+    #[derive(Debug, Default, PartialEq)]
+    struct Painted {
+        color: Option<Color>,
+    }
+    crate::lenient_object!(Painted {
+        color: wire = "color",
+    });
+
+    #[test]
+    fn enum_members_read_empty_text_as_absent() {
+        let read = |json: &str| serde_json::from_str::<Painted>(json).unwrap().color;
+        assert_eq!(read(r#"{"color":"red"}"#), Some(Color::Red));
+        assert_eq!(
+            read(r#"{"color":"blue"}"#),
+            Some(Color::Unknown("blue".into()))
+        );
+        assert_eq!(read(r#"{"color":""}"#), None);
+        assert_eq!(read(r#"{"color":null}"#), None);
+        assert_eq!(read(r#"{}"#), None);
     }
 
     #[test]
