@@ -36,7 +36,7 @@
 //!   paymentResult F/ORDER_IS_CANCELED. The mock's `notifyPayment` (to a loopback receiver here)
 //!   passes `webhook_tool.check_signature`. Negative controls: a wrong merchant key → the mock
 //!   answers INVALID_SIGNATURE and creates nothing; a wrong gateway public key → `execute` raises
-//!   (the mock did accept the request); another client id → CLIENT_INVALID; the notification with
+//!   (the mock did accept the request); another client id → INVALID_CLIENT; the notification with
 //!   another key → rejected. The SDK's own transport hands the header names over as sent, and
 //!   `__parse_header` matches only lowercase `signature`/`response-time`/`client-id`; the mock
 //!   sends lowercase names like the gateway, and one op checks the SDK reads them unchanged.
@@ -1596,9 +1596,9 @@ fn accepted_by_both(report: &mut Report, id: &str, result: &Value, operation: &s
     let code = body["result"]["resultCode"].as_str().unwrap_or("");
     report.check(
         id,
-        "the mock accepted the SDK-signed request (not INVALID_SIGNATURE/PARAM_ILLEGAL/CLIENT_INVALID)",
+        "the mock accepted the SDK-signed request (not INVALID_SIGNATURE/PARAM_ILLEGAL/INVALID_CLIENT)",
         !code.is_empty()
-            && !["INVALID_SIGNATURE", "PARAM_ILLEGAL", "CLIENT_INVALID"].contains(&code),
+            && !["INVALID_SIGNATURE", "PARAM_ILLEGAL", "INVALID_CLIENT"].contains(&code),
         &body,
     );
     body
@@ -1789,8 +1789,8 @@ fn sdk_client_against_the_mock_gateway() {
     let r = named(&first, "other-client-id");
     report.check(
         "other-client-id",
-        "the mock answers F/CLIENT_INVALID to another client id",
-        accepted(r) && status_code(&returned(r)["result"]) == "F/CLIENT_INVALID",
+        "the mock answers F/INVALID_CLIENT to another client id",
+        accepted(r) && status_code(&returned(r)["result"]) == "F/INVALID_CLIENT",
         format!("{} {}", sdk_verdict(r), returned(r)),
     );
     for id in ["forward-remote-address", "forward-remote-name"] {

@@ -200,7 +200,7 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     if let Some(expected) = &gateway.client_id {
         if expected != client_id {
             let r = failed(
-                ResultCode::ClientInvalid,
+                ResultCode::InvalidClient,
                 format!("client id `{client_id}` is not the mock's client"),
             );
             return fail_answer(gateway, path, Some(client_id), r);

@@ -322,7 +322,7 @@ fn client_id_restriction() {
     let mock = payspec_mock::MockGateway::start(config).unwrap();
     let client = AlipayClient::new(&mock);
     let answer = client.call(&inquiry("x")).unwrap();
-    assert_eq!(status(&answer.data.result).0, "CLIENT_INVALID");
+    assert_eq!(status(&answer.data.result).0, "INVALID_CLIENT");
 }
 
 #[test]
