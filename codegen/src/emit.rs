@@ -1581,6 +1581,9 @@ fn lenient_object(
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct #ty {
             #(#members)*
+            /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+            /// sends is silently dropped.
+            pub unknown_members: payspec_runtime::lenient::UnknownMembers,
         }
         #serde
         #outcome

@@ -1134,6 +1134,14 @@ impl<'a> Ctx<'a> {
                 ),
             ));
         }
+        if rust == "unknown_members" {
+            return Err(SpecError::new(
+                at.clone(),
+                format!(
+                    "field name `{wire}` in {context} is reserved: generated answer types keep the members a spec does not declare in `unknown_members`"
+                ),
+            ));
+        }
         if let Some(over) = overrides {
             let mut o = yaml::map(file, over, &what)?;
             o.get("shared");

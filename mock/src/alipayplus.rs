@@ -77,6 +77,7 @@ const REQUEST_TIME_TOLERANCE: time::Duration = time::Duration::days(1);
 
 fn result(code: ResultCode, status: ResultStatus, message: impl Into<String>) -> ApiResult {
     ApiResult {
+        unknown_members: Default::default(),
         result_code: Some(code),
         result_status: Some(status),
         result_message: Some(message.into()),
@@ -117,6 +118,7 @@ fn iso(t: OffsetDateTime) -> String {
 
 fn amount(value: u64, currency: &str) -> Amount {
     Amount {
+        unknown_members: Default::default(),
         currency: Some(currency.to_owned()),
         value: Some(value),
     }
@@ -249,6 +251,7 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
             let applied = gateway.store().apply(target, Action::Close, now);
             let body = match applied {
                 Ok((order, _)) => CancelPaymentResponse {
+                    unknown_members: Default::default(),
                     result: Some(success()),
                     acquirer_id: Some(ACQUIRER_ID.into()),
                     psp_id: Some(psp_id(&order)),
@@ -277,6 +280,7 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
                 })
                 .collect();
             let body = ConsultPaymentResponse {
+                unknown_members: Default::default(),
                 result: Some(success()),
                 payment_options: Some(options),
             };
@@ -399,6 +403,7 @@ fn inquiry(gateway: &Arc<Gateway>, target: OrderRef<'_>) -> InquiryPaymentRespon
         .refunds
         .iter()
         .map(|x| Transaction {
+            unknown_members: Default::default(),
             transaction_result: Some(success()),
             transaction_id: Some(x.gateway_no.clone()),
             transaction_type: Some(TransactionType::Refund),

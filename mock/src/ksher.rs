@@ -466,6 +466,7 @@ fn payment_result(order: &Order, appid: &str, nonce: &str) -> PaymentResult {
         ),
     };
     PaymentResult {
+        unknown_members: Default::default(),
         appid: Some(appid.to_owned()),
         attach: Some(text(order, "attach").unwrap_or_default()),
         cash_fee: paid.then_some(order.amount),
@@ -512,6 +513,7 @@ fn gateway_result(order: &Order, appid: &str, nonce: &str) -> GatewayResult {
         };
     }
     GatewayResult {
+        unknown_members: Default::default(),
         appid: Some(appid.to_owned()),
         attach: Some(text(order, "attach").unwrap_or_default()),
         cash_fee: Some(order.amount),
@@ -540,6 +542,7 @@ fn gateway_result(order: &Order, appid: &str, nonce: &str) -> GatewayResult {
 fn page_result(ctx: &Ctx, order: &Order, trade_type: &str, app: bool) -> Map<String, Value> {
     let link = ctx.pay_link(&order.merchant_no);
     to_map(&PageResult {
+        unknown_members: Default::default(),
         appid: Some(ctx.appid.clone()),
         channel: channel_of(order),
         fee_type: Some(FeeType::from_wire(&order.currency)),
@@ -569,6 +572,7 @@ fn order_ref<'a>(
 
 fn simple(ctx: &Ctx, order: &Order, operation: &str) -> Map<String, Value> {
     to_map(&SimpleResult {
+        unknown_members: Default::default(),
         appid: Some(ctx.appid.clone()),
         ksher_order_no: Some(order.gateway_no.clone()),
         mch_order_no: Some(order.merchant_no.clone()),
@@ -652,6 +656,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
             };
             let link = ctx.pay_link(&order.merchant_no);
             to_map(&NativePayData {
+                unknown_members: Default::default(),
                 payment_code: Some(link.clone()),
                 payment_id: Some(order.channel_no.clone()),
                 appid: Some(ctx.appid.clone()),
@@ -701,6 +706,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                 Err(data) => return data,
             };
             to_map(&MiniProgramPayData {
+                unknown_members: Default::default(),
                 appid: Some(ctx.appid.clone()),
                 ksher_order_no: Some(order.gateway_no.clone()),
                 mch_order_no: Some(order.merchant_no.clone()),
@@ -818,6 +824,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
         AnyRequest::OrderRefund(r) => refund(gateway, ctx, r),
         AnyRequest::RefundQuery(r) => refund_query(gateway, ctx, r),
         AnyRequest::RateQuery(r) => to_map(&RateQueryData {
+            unknown_members: Default::default(),
             appid: Some(ctx.appid.clone()),
             channel: Some(r.channel.clone()),
             date: Some(r.date.clone()),
@@ -848,6 +855,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                 Channel::VALUES
                     .iter()
                     .map(|c| SupportChannel {
+                        unknown_members: Default::default(),
                         day_sum_limit: Some((-1).into()),
                         pay_channel: Some(Channel::from_wire(c)),
                         settlement_time_type: Some("T+1".into()),
@@ -859,6 +867,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
             mobile: Some("0800000000".into()),
             nonce_str: Some(ctx.nonce.clone()),
             operator_list: Some(vec![Operator {
+                unknown_members: Default::default(),
                 add_time: Some(datetime_text(ctx.now)),
                 mch_id: Some(ctx.appid.trim_start_matches("mch").to_owned()),
                 operator: Some("boss".into()),
@@ -876,6 +885,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                 Err(e) => return store_fail(ctx, None, &e),
             };
             to_map(&GetSettlementInfoData {
+                unknown_members: Default::default(),
                 begin_date: Some(r.begin_date.clone()),
                 end_date: Some(r.end_date.clone()),
                 nonce_str: Some(ctx.nonce.clone()),
@@ -883,6 +893,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
                     settled
                         .into_iter()
                         .map(|(_currency, amount)| Settlement {
+                            unknown_members: Default::default(),
                             begin_date: Some(r.begin_date.clone()),
                             commission_fee: Some(0),
                             end_date: Some(r.end_date.clone()),
@@ -904,6 +915,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
         AnyRequest::GetPayoutBalance(_) => {
             let balance = gateway.store().payout_balance();
             to_map(&GetPayoutBalanceData {
+                unknown_members: Default::default(),
                 appid: Some(ctx.appid.clone()),
                 balance: Some(balance),
                 nonce_str: Some(ctx.nonce.clone()),
@@ -930,6 +942,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
             };
             match made {
                 Ok((p, _)) => to_map(&PayoutData {
+                    unknown_members: Default::default(),
                     appid: Some(ctx.appid.clone()),
                     channel_order_no: Some(format!("P{}", p.gateway_no)),
                     ksher_order_no: Some(p.gateway_no.clone()),
@@ -990,6 +1003,7 @@ fn operate(gateway: &Arc<Gateway>, ctx: &Ctx, request: &AnyRequest) -> Map<Strin
             };
             match create(gateway, ctx, gateway_pay::GatewayPayRequest::NAME, new) {
                 Ok((order, _)) => to_map(&GatewayPayData {
+                    unknown_members: Default::default(),
                     pay_content: Some(ctx.pay_link(&order.merchant_no)),
                 }),
                 Err(data) => data,
@@ -1070,6 +1084,7 @@ fn refund(
     };
     match outcome {
         Ok(done) => to_map(&OrderRefundData {
+            unknown_members: Default::default(),
             appid: Some(ctx.appid.clone()),
             attach: Some(r.attach.clone().unwrap_or_default()),
             cash_refund_fee: Some(done.refund.amount),
@@ -1141,6 +1156,7 @@ fn refund_query(
         );
     }
     to_map(&RefundQueryData {
+        unknown_members: Default::default(),
         appid: Some(ctx.appid.clone()),
         cash_fee: order.paid_at.map(|_| order.amount),
         cash_fee_type: Some(FeeType::from_wire(&order.currency)),
@@ -1155,6 +1171,7 @@ fn refund_query(
             refunds
                 .iter()
                 .map(|x| RefundOrder {
+                    unknown_members: Default::default(),
                     channel_refund_no: Some(x.channel_no.clone()),
                     ksher_refund_no: Some(x.gateway_no.clone()),
                     mch_refund_fee: Some(x.amount),

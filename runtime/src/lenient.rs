@@ -111,9 +111,59 @@ pub trait FromMembers: Sized {
 pub struct Members {
     names: &'static [&'static str],
     values: Vec<Option<Box<RawValue>>>,
+    unknown: UnknownMembers,
+}
+
+/// The members of an answer that its type does not declare, as received (raw JSON), so a member
+/// the spec lacks stays visible to the caller instead of being dropped.
+#[derive(Clone, Debug, Default)]
+pub struct UnknownMembers(Vec<(String, Box<RawValue>)>);
+
+impl PartialEq for UnknownMembers {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0)
+                .all(|((a, x), (b, y))| a == b && x.get() == y.get())
+    }
+}
+
+impl UnknownMembers {
+    /// The raw JSON of undeclared member `name`, if the answer had it.
+    pub fn get(&self, name: &str) -> Option<&RawValue> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Every undeclared member, in the order received.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_ref()))
+    }
+
+    /// Whether the answer had no undeclared member.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Writes the members (after the declared ones) when serializing.
+    pub fn write<M: serde::ser::SerializeMap>(&self, m: &mut M) -> Result<(), M::Error> {
+        for (name, value) in &self.0 {
+            m.serialize_entry(name, value)?;
+        }
+        Ok(())
+    }
 }
 
 impl Members {
+    /// The undeclared members found.
+    pub fn unknown(&self) -> UnknownMembers {
+        self.unknown.clone()
+    }
+
     fn raw(&self, i: usize) -> Option<&str> {
         self.values
             .get(i)
@@ -187,54 +237,65 @@ struct MemberIndex {
     start: usize,
 }
 
+/// A member name: the index of a declared one, or an undeclared name.
+enum Found {
+    Declared(usize),
+    Undeclared(String),
+}
+
 impl<'de> serde::de::DeserializeSeed<'de> for MemberIndex {
-    type Value = Option<usize>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    type Value = Found;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
         d.deserialize_identifier(self)
     }
 }
 
 impl serde::de::Visitor<'_> for MemberIndex {
-    type Value = Option<usize>;
+    type Value = Found;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a member name")
     }
-    fn visit_str<E: Error>(self, v: &str) -> Result<Option<usize>, E> {
+    fn visit_str<E: Error>(self, v: &str) -> Result<Found, E> {
         let n = self.names.len();
         Ok((0..n)
             .map(|k| (self.start + k) % n)
-            .find(|&i| self.names[i] == v))
+            .find(|&i| self.names[i] == v)
+            .map_or_else(|| Found::Undeclared(v.to_owned()), Found::Declared))
     }
 }
 
 struct MembersVisitor(&'static [&'static str]);
 
 impl<'de> serde::de::Visitor<'de> for MembersVisitor {
-    type Value = Vec<Option<Box<RawValue>>>;
+    type Value = (Vec<Option<Box<RawValue>>>, UnknownMembers);
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut values: Vec<Option<Box<RawValue>>> = vec![None; self.0.len()];
+        let mut unknown = UnknownMembers::default();
         let mut start = 0;
         while let Some(found) = map.next_key_seed(MemberIndex {
             names: self.0,
             start,
         })? {
             match found {
-                Some(i) => {
+                Found::Declared(i) => {
                     if values[i].is_some() {
                         return Err(A::Error::duplicate_field(self.0[i]));
                     }
                     values[i] = Some(map.next_value()?);
                     start = i + 1;
                 }
-                None => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
+                Found::Undeclared(name) => {
+                    if unknown.0.iter().any(|(n, _)| *n == name) {
+                        return Err(A::Error::custom(format!("duplicate member `{name}`")));
+                    }
+                    unknown.0.push((name, map.next_value()?));
                 }
             }
         }
-        Ok(values)
+        Ok((values, unknown))
     }
 }
 
@@ -242,22 +303,24 @@ impl<'de> serde::de::Visitor<'de> for MembersVisitor {
 /// then builds the value from them with non-generic code (small to compile, whatever the
 /// deserializer).
 pub fn object<'de, D: Deserializer<'de>, T: FromMembers>(d: D) -> Result<T, D::Error> {
-    let values = d.deserialize_struct(T::NAME, T::MEMBERS, MembersVisitor(T::MEMBERS))?;
+    let (values, unknown) =
+        d.deserialize_struct(T::NAME, T::MEMBERS, MembersVisitor(T::MEMBERS))?;
     T::from_members(&Members {
         names: T::MEMBERS,
         values,
+        unknown,
     })
     .map_err(D::Error::custom)
 }
 
 /// Writes one optional member of a lenient type (absent members are not written).
-pub fn put<M: serde::ser::SerializeStruct, T: serde::Serialize + ?Sized>(
+pub fn put<M: serde::ser::SerializeMap, T: serde::Serialize + ?Sized>(
     m: &mut M,
     name: &'static str,
     value: Option<&T>,
 ) -> Result<(), M::Error> {
     match value {
-        Some(v) => m.serialize_field(name, v),
+        Some(v) => m.serialize_entry(name, v),
         None => Ok(()),
     }
 }
@@ -272,7 +335,8 @@ impl<T: std::fmt::Display> serde::Serialize for AsText<'_, T> {
 }
 
 /// Defines `Deserialize` (lenient, through [`FromMembers`]) and `Serialize` (absent members
-/// left out) of a generated answer type from its members: `field: kind = "wire"`, where kind is
+/// left out, undeclared ones kept in the type's `unknown_members` written back) of a generated
+/// answer type from its members: `field: kind = "wire"`, where kind is
 /// `text`, `u64`, `i64`, `bool`, `wire` (an enum of the spec) or `value`, with `u64_str`, `i64_str`, `bool_str` for scalars
 /// written as strings. Used by generated crates.
 #[macro_export]
@@ -286,6 +350,7 @@ macro_rules! lenient_object {
                 let mut i = 0usize;
                 Ok(Self {
                     $( $field: { let v = $crate::lenient_object!(@read m, i, $kind)?; i += 1; v }, )*
+                    unknown_members: m.unknown(),
                 })
             }
         }
@@ -296,9 +361,10 @@ macro_rules! lenient_object {
         }
         impl $crate::__private::serde::Serialize for $ty {
             fn serialize<S: $crate::__private::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use $crate::__private::serde::ser::SerializeStruct;
-                let mut m = s.serialize_struct(stringify!($ty), <Self as $crate::lenient::FromMembers>::MEMBERS.len())?;
+                use $crate::__private::serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
                 $( $crate::lenient_object!(@write m, $wire, self.$field, $kind); )*
+                self.unknown_members.write(&mut m)?;
                 m.end()
             }
         }
@@ -388,6 +454,7 @@ mod tests {
         delta: Option<i64>,
         done: Option<bool>,
         tags: Option<Vec<String>>,
+        unknown_members: UnknownMembers,
     }
     crate::lenient_object!(Answer {
         code: text = "code",
@@ -414,17 +481,33 @@ mod tests {
 
     #[test]
     fn lenient_objects_read_members_by_name() {
-        let full = Answer {
-            code: Some("35.10".into()),
-            amount: Some(7),
-            delta: Some(-3),
-            done: Some(true),
-            tags: Some(vec!["a".into()]),
-        };
-        check_object(
-            r#"{"code":35.10,"amount":"7","delta":-3,"done":"true","tags":["a"],"extra":{"x":[1]}}"#,
-            Ok(full),
+        let json = r#"{"code":35.10,"amount":"7","delta":-3,"done":"true","tags":["a"],"extra":{"x":[1]}}"#;
+        let full = serde_json::from_str::<Answer>(json).unwrap();
+        assert_eq!(
+            (
+                full.code.as_deref(),
+                full.amount,
+                full.delta,
+                full.done,
+                full.tags.as_deref()
+            ),
+            (
+                Some("35.10"),
+                Some(7),
+                Some(-3),
+                Some(true),
+                Some(&["a".to_owned()][..])
+            )
         );
+        // The member the type does not declare is kept, as received, and written back.
+        assert_eq!(
+            full.unknown_members.get("extra").map(|v| v.get()),
+            Some(r#"{"x":[1]}"#)
+        );
+        let again = serde_json::to_string(&full).unwrap();
+        assert!(again.ends_with(r#""extra":{"x":[1]}}"#), "{again}");
+        assert_eq!(serde_json::from_str::<Answer>(&again).unwrap(), full);
+        check_object(r#"{"x":1,"x":2}"#, Err("duplicate member `x`"));
         check_object(
             r#"{"amount":"","code":null,"tags":null}"#,
             Ok(Answer::default()),
@@ -449,6 +532,7 @@ mod tests {
     #[derive(Debug, Default, PartialEq)]
     struct Painted {
         color: Option<Color>,
+        unknown_members: UnknownMembers,
     }
     crate::lenient_object!(Painted {
         color: wire = "color",

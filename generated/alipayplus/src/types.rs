@@ -281,6 +281,9 @@ pub struct ApiResult {
     pub result_status: Option<crate::types::ResultStatus>,
     /// Human-readable message.
     pub result_message: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(ApiResult {
     result_code: wire = "resultCode",
@@ -1076,6 +1079,9 @@ pub struct Quote {
     pub guaranteed: Option<bool>,
     /// Undocumented shape.
     pub exchange_amount: Option<payspec_runtime::__private::serde_json::Value>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(Quote {
     quote_id: text = "quoteId",
@@ -1100,6 +1106,9 @@ pub struct Transaction {
     pub transaction_amount: Option<crate::types::response::Amount>,
     pub transaction_request_id: Option<String>,
     pub transaction_time: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(Transaction {
     transaction_result: value = "transactionResult",
@@ -1133,6 +1142,9 @@ pub struct PaymentOption {
     pub disable_reason: Option<String>,
     pub logo: Option<crate::types::Logo>,
     pub payment_option_detail: Option<crate::types::PaymentOptionDetail>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PaymentOption {
     payment_method_type: wire = "paymentMethodType",
@@ -1150,6 +1162,9 @@ payspec_runtime::lenient_object!(PaymentOption {
 pub struct Logo {
     pub logo_name: Option<String>,
     pub logo_url: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(Logo {
     logo_name: text = "logoName",
@@ -1163,6 +1178,9 @@ pub struct PaymentOptionDetail {
     /// e.g. `CONNECT_WALLET`.
     pub payment_option_detail_type: Option<String>,
     pub connect_wallet: Option<crate::types::ConnectWallet>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PaymentOptionDetail {
     payment_option_detail_type: text = "paymentOptionDetailType",
@@ -1174,6 +1192,9 @@ payspec_runtime::lenient_object!(PaymentOptionDetail {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ConnectWallet {
     pub support_wallets: Option<Vec<crate::types::SupportWallet>>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(ConnectWallet {
     support_wallets: value = "supportWallets",
@@ -1191,6 +1212,9 @@ pub struct SupportWallet {
     pub wallet_region: Option<String>,
     /// e.g. `{supportCodeScan, supportCashierRedirection}`.
     pub wallet_feature: Option<payspec_runtime::__private::serde_json::Value>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(SupportWallet {
     wallet_name: text = "walletName",
@@ -1347,6 +1371,9 @@ pub struct PayResponse {
     pub wallet_brand_name: Option<String>,
     /// QR-code form of the order (codeDetails with codeValue, codeValueType, displayType).
     pub order_code_form: Option<payspec_runtime::__private::serde_json::Value>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PayResponse {
     result: value = "result",
@@ -1446,6 +1473,9 @@ pub struct InquiryPaymentResponse {
     pub customs_declaration_amount: Option<crate::types::response::Amount>,
     /// The wallet's payment id.
     pub mpp_payment_id: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(InquiryPaymentResponse {
     result: value = "result",
@@ -1531,6 +1561,9 @@ pub struct CancelPaymentResponse {
     pub result: Option<crate::types::ApiResult>,
     pub acquirer_id: Option<String>,
     pub psp_id: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(CancelPaymentResponse {
     result: value = "result",
@@ -1631,6 +1664,9 @@ pub struct RefundResponse {
     pub refund_amount: Option<crate::types::response::Amount>,
     pub settlement_amount: Option<crate::types::response::Amount>,
     pub settlement_quote: Option<crate::types::Quote>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(RefundResponse {
     result: value = "result",
@@ -1729,6 +1765,9 @@ payspec_runtime::setters!(ConsultPaymentRequest {
 pub struct ConsultPaymentResponse {
     pub result: Option<crate::types::ApiResult>,
     pub payment_options: Option<Vec<crate::types::PaymentOption>>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(ConsultPaymentResponse {
     result: value = "result",
@@ -1762,6 +1801,9 @@ pub struct NotifyPaymentData {
     pub wallet_brand_name: Option<String>,
     pub settlement_amount: Option<crate::types::response::Amount>,
     pub settlement_quote: Option<crate::types::Quote>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(NotifyPaymentData {
     payment_result: value = "paymentResult",
@@ -1799,6 +1841,9 @@ pub mod response {
         ///
         /// **Doubt:** Documented as a String (and `Integer (1 - unlimited)` on one APS model page); the MCP client sends a JSON number. Sent as a string, both accepted when parsing.
         pub value: Option<u64>,
+        /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+        /// sends is silently dropped.
+        pub unknown_members: payspec_runtime::lenient::UnknownMembers,
     }
     payspec_runtime::lenient_object!(Amount {
     currency: text = "currency",

@@ -152,6 +152,9 @@ pub struct RefundOrder {
     pub refund_state: Option<crate::types::RefundState>,
     /// `YYYY-MM-DD hh:mm:ss`
     pub refund_time: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(RefundOrder {
     channel_refund_no: text = "channel_refund_no",
@@ -173,6 +176,9 @@ pub struct SupportChannel {
     pub settlement_time_type: Option<String>,
     /// Per-order limit in cents; -1 = unlimited.
     pub single_order_limit: Option<payspec_runtime::__private::serde_json::Value>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(SupportChannel {
     day_sum_limit: value = "day_sum_limit",
@@ -192,6 +198,9 @@ pub struct Operator {
     /// 0 = boss, 1 = cashier.
     pub rule_id: Option<String>,
     pub state: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(Operator {
     add_time: text = "add_time",
@@ -219,6 +228,9 @@ pub struct Settlement {
     pub transfer_date: Option<String>,
     /// Cents, signed.
     pub vat: Option<i64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(Settlement {
     begin_date: text = "begin_date",
@@ -267,6 +279,9 @@ pub struct PaymentResult {
     pub merchant_remark: Option<String>,
     /// Order amount before discounts (as `consumer_remark`).
     pub raw_total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PaymentResult {
     appid: text = "appid",
@@ -317,6 +332,9 @@ pub struct PageResult {
     pub result: Option<crate::types::OrderResult>,
     pub total_fee: Option<u64>,
     pub trade_type: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PageResult {
     appid: text = "appid",
@@ -350,6 +368,9 @@ pub struct SimpleResult {
     pub result: Option<crate::types::OrderResult>,
     pub err_code: Option<String>,
     pub err_msg: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(SimpleResult {
     appid: text = "appid",
@@ -389,6 +410,9 @@ pub struct GatewayResult {
     pub result: Option<crate::types::OrderResult>,
     pub time_end: Option<String>,
     pub total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(GatewayResult {
     appid: text = "appid",
@@ -437,6 +461,9 @@ pub struct NativePayData {
     pub total_fee: Option<u64>,
     /// `NATIVE`
     pub trade_type: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(NativePayData {
     payment_code: text = "PaymentCode",
@@ -473,6 +500,9 @@ pub struct MiniProgramPayData {
     pub trade_type: Option<String>,
     /// Parameters for `wx.requestPayment` (timeStamp, nonceStr, package, signType, paySign, appId).
     pub wc_pay_data: Option<payspec_runtime::__private::serde_json::Value>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(MiniProgramPayData {
     appid: text = "appid",
@@ -521,6 +551,9 @@ pub struct OrderQueryData {
     pub result: Option<crate::types::OrderResult>,
     pub time_end: Option<String>,
     pub total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(OrderQueryData {
     appid: text = "appid",
@@ -581,6 +614,9 @@ pub struct OrderRefundData {
     pub refund_time: Option<String>,
     pub result: Option<crate::types::OrderResult>,
     pub total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(OrderRefundData {
     appid: text = "appid",
@@ -629,6 +665,9 @@ pub struct RefundQueryData {
     pub result: Option<crate::types::OrderResult>,
     pub time_end: Option<String>,
     pub total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(RefundQueryData {
     appid: text = "appid",
@@ -664,6 +703,9 @@ pub struct RateQueryData {
     pub nonce_str: Option<String>,
     pub rate: Option<String>,
     pub result: Option<crate::types::OrderResult>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(RateQueryData {
     appid: text = "appid",
@@ -727,6 +769,9 @@ pub struct MerchantInfoData {
     pub wht: Option<i64>,
     /// **Doubt:** Named by the spec audit from a real sample; not in the samples kept here.
     pub scan_type: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(MerchantInfoData {
     account_type: text = "account_type",
@@ -773,6 +818,9 @@ pub struct GetSettlementInfoData {
     pub end_date: Option<String>,
     pub nonce_str: Option<String>,
     pub settlement_data: Option<Vec<crate::types::Settlement>>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(GetSettlementInfoData {
     begin_date: text = "begin_date",
@@ -789,6 +837,9 @@ pub struct GetPayoutBalanceData {
     pub balance: Option<u64>,
     pub nonce_str: Option<String>,
     pub result: Option<crate::types::OrderResult>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(GetPayoutBalanceData {
     appid: text = "appid",
@@ -819,6 +870,9 @@ pub struct PayoutData {
     pub total_fee: Option<u64>,
     /// `PAYOUT`
     pub trade_type: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(PayoutData {
     appid: text = "appid",
@@ -863,6 +917,9 @@ pub struct OrderQueryPayoutData {
     pub result: Option<crate::types::OrderResult>,
     pub time_end: Option<String>,
     pub total_fee: Option<u64>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(OrderQueryPayoutData {
     appid: text = "appid",
@@ -899,6 +956,9 @@ impl OrderQueryPayoutData {
 pub struct GatewayPayData {
     /// Checkout URL, e.g. `https://gateway.ksher.com/ua?order_uuid=...`.
     pub pay_content: Option<String>,
+    /// Members the spec does not declare, as received (raw JSON): nothing the gateway
+    /// sends is silently dropped.
+    pub unknown_members: payspec_runtime::lenient::UnknownMembers,
 }
 payspec_runtime::lenient_object!(GatewayPayData {
     pay_content: text = "pay_content",
