@@ -38,18 +38,37 @@ pub(crate) fn join_url(base_url: &str, path: &str) -> String {
     format!("{}{}", base_url.trim_end_matches('/'), path)
 }
 
-/// Base URL of `host` for a gateway: its own, else the common one, else production.
-pub(crate) fn pick_base_url<'a, H: crate::api::GatewayHost>(
-    host_urls: &'a [(H, String)],
-    base_url: Option<&'a str>,
-    host: H,
-) -> &'a str {
-    host_urls
-        .iter()
-        .find(|(h, _)| *h == host)
-        .map(|(_, u)| u.as_str())
-        .or(base_url)
-        .unwrap_or_else(|| host.production_url())
+/// Where a gateway sends each host's operations: its own URL, else the common one, else the
+/// host's production URL.
+#[derive(Clone, Debug)]
+pub(crate) struct Routing<H> {
+    pub(crate) base_url: Option<String>,
+    host_urls: Vec<(H, String)>,
+}
+
+impl<H> Default for Routing<H> {
+    fn default() -> Self {
+        Routing {
+            base_url: None,
+            host_urls: Vec::new(),
+        }
+    }
+}
+
+impl<H: crate::api::GatewayHost> Routing<H> {
+    pub(crate) fn set_host(&mut self, host: H, url: String) {
+        self.host_urls.retain(|(h, _)| *h != host);
+        self.host_urls.push((host, url));
+    }
+
+    pub(crate) fn url(&self, host: H) -> &str {
+        self.host_urls
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map(|(_, u)| u.as_str())
+            .or(self.base_url.as_deref())
+            .unwrap_or_else(|| host.production_url())
+    }
 }
 
 /// The client items of a generated crate root, present when the runtime has its `client`

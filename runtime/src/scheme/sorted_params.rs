@@ -48,7 +48,7 @@ pub struct CommonParam {
 }
 
 /// What a generated crate tells the runtime about its API: static tables only.
-pub trait Api: Sized + Send + Sync + 'static {
+pub trait Api: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The API's hosts.
     type Host: GatewayHost;
     /// Digest of request and response signatures.
@@ -661,32 +661,11 @@ pub fn signed_fields<A: Api>(name: &str) -> Option<Option<&'static [&'static str
 /// doing IO. [`Gateway::exchange`] gives the sans-IO halves of one call; a transport such as
 /// `transport::HttpTransport` (feature `client`) sends them and retries when that is safe for
 /// payments.
+#[derive(Clone, Debug)]
 pub struct Gateway<A: Api> {
     signer: Signer<A>,
     verifier: Verifier<A>,
-    base_url: Option<String>,
-    host_urls: Vec<(A::Host, String)>,
-}
-
-impl<A: Api> Clone for Gateway<A> {
-    fn clone(&self) -> Self {
-        Gateway {
-            signer: self.signer.clone(),
-            verifier: self.verifier.clone(),
-            base_url: self.base_url.clone(),
-            host_urls: self.host_urls.clone(),
-        }
-    }
-}
-
-impl<A: Api> std::fmt::Debug for Gateway<A> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Gateway")
-            .field("signer", &self.signer)
-            .field("verifier", &self.verifier)
-            .field("base_url", &self.base_url)
-            .finish_non_exhaustive()
-    }
+    routing: super::Routing<A::Host>,
 }
 
 impl<A: Api> Gateway<A> {
@@ -708,27 +687,25 @@ impl<A: Api> Gateway<A> {
         Gateway {
             signer,
             verifier,
-            base_url: None,
-            host_urls: Vec::new(),
+            routing: super::Routing::default(),
         }
     }
 
     /// Sends every operation to `base_url` (a mock gateway, a proxy, another environment).
     pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
+        self.routing.base_url = Some(base_url.into());
         self
     }
 
     /// Sends the operations of one `host` to `base_url`.
     pub fn with_host_url(mut self, host: A::Host, base_url: impl Into<String>) -> Self {
-        self.host_urls.retain(|(h, _)| *h != host);
-        self.host_urls.push((host, base_url.into()));
+        self.routing.set_host(host, base_url.into());
         self
     }
 
     /// Base URL of `host`: its own, else the common one, else production.
     pub fn base_url(&self, host: A::Host) -> &str {
-        super::pick_base_url(&self.host_urls, self.base_url.as_deref(), host)
+        self.routing.url(host)
     }
 
     /// The signer.
