@@ -152,13 +152,14 @@ impl<'a> ParamReader<'a> {
         params: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, ValidationError> {
         let params: Vec<(&str, &str)> = params.into_iter().collect();
-        for (i, (name, _)) in params.iter().enumerate() {
-            if params[..i].iter().any(|(n, _)| n == name) {
-                return Err(ValidationError::Invalid {
-                    field: (*name).to_owned(),
-                    reason: "given more than once".into(),
-                });
-            }
+        // Sorted names: a repeat is a neighbour (n log n for hostile input).
+        let mut names: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+            return Err(ValidationError::Invalid {
+                field: pair[0].to_owned(),
+                reason: "given more than once".into(),
+            });
         }
         let used = vec![false; params.len()];
         Ok(ParamReader {
@@ -400,4 +401,50 @@ macro_rules! setters {
             self
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(params: &[(&str, &str)]) -> Result<(Option<String>, Option<u64>), ValidationError> {
+        let mut p = ParamReader::new("op", params.iter().copied())?;
+        let text = p.opt::<String>("text");
+        let n = p.req::<u64>("n");
+        let value = n.map(|n| (text, Some(n)));
+        p.finish(value)
+    }
+
+    #[test]
+    fn the_parameter_reader_reports_every_problem() {
+        assert_eq!(read(&[("n", "5")]), Ok((None, Some(5))));
+        assert_eq!(
+            read(&[("n", "5"), ("text", "a")]),
+            Ok((Some("a".into()), Some(5)))
+        );
+        assert!(
+            matches!(read(&[("n", "5"), ("n", "6")]), Err(ValidationError::Invalid { reason, .. }) if reason.contains("more than once"))
+        );
+        assert!(matches!(read(&[]), Err(ValidationError::Missing { field }) if field == "n"));
+        // A missing required one, an unknown one and a bad number: all three at once.
+        match read(&[("x", "1"), ("text", "t")]) {
+            Err(ValidationError::Several(list)) => assert_eq!(list.len(), 2, "{list:?}"),
+            other => panic!("{other:?}"),
+        }
+        match read(&[("n", "-1"), ("x", "1")]) {
+            Err(ValidationError::Several(list)) => assert_eq!(list.len(), 2, "{list:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn signed_integer_parameters() {
+        let parse = |t: &str| i64::from_param("n", t);
+        assert_eq!(parse("-12"), Ok(-12));
+        assert_eq!(parse("7"), Ok(7));
+        assert!(parse("").is_err());
+        assert!(parse("-").is_err());
+        assert!(parse("1.5").is_err());
+        assert!(parse("99999999999999999999").is_err());
+    }
 }
