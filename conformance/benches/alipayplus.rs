@@ -32,7 +32,10 @@ use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
-use harness::{bench_pairs, output_dir, print_ratios, read_vector, Pair};
+use harness::{
+    bench_pairs, openssl_sign_floor, openssl_verify_floor, output_dir, print_ratios, read_vector,
+    Pair,
+};
 use payspec_alipayplus::types::{
     Amount, Env, Order, PayRequest, PayResponse, PaymentFactor, PaymentMethod, PaymentMethodType,
     SettlementStrategy, TerminalType,
@@ -176,6 +179,12 @@ fn sign_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
     assert!(public.verify(DigestAlgorithm::Sha256, &content, &raw_signature));
 
     let group = format!("alipayplus/{}/sign", backend.name());
+    let floor = matches!(backend, Backend::OpenSsl).then(|| {
+        (
+            "floor_rsa_2048",
+            openssl_sign_floor(&fx.merchant, &raw_signature),
+        )
+    });
     let raw: Rc<dyn Fn()> = Rc::new(move || {
         black_box(key.sign(DigestAlgorithm::Sha256, black_box(&content))).expect("raw sign");
     });
@@ -193,6 +202,7 @@ fn sign_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
                     .expect("typed sign");
             }),
             raw: raw.clone(),
+            floor: floor.clone(),
         },
         Pair {
             group,
@@ -203,6 +213,7 @@ fn sign_pairs(backend: Backend, fx: &Fixtures) -> Vec<Pair> {
                 black_box(signer.sign(black_box(&fresh_request))).expect("typed sign");
             }),
             raw,
+            floor,
         },
     ]
 }
@@ -255,6 +266,12 @@ fn verify_pair(backend: Backend, case: &ResponseCase) -> Pair {
                 black_box(&signature),
             );
             assert!(black_box(ok), "raw verify");
+        }),
+        floor: matches!(backend, Backend::OpenSsl).then(|| {
+            (
+                "floor_rsa_2048",
+                openssl_verify_floor(&case.public_key_pem, &case.signature),
+            )
         }),
     }
 }

@@ -28,7 +28,10 @@ use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 use criterion::Criterion;
-use harness::{bench_pairs, output_dir, print_ratios, read_vector, Pair};
+use harness::{
+    bench_pairs, openssl_sign_floor, openssl_verify_floor, output_dir, print_ratios, read_vector,
+    Pair,
+};
 use payspec_conformance::vectors::{KsherVerificationCase, VectorFile};
 use payspec_ksher::operations::quick_pay::QuickPayRequest;
 use payspec_ksher::types::{Channel, FeeType, PaymentResult};
@@ -176,6 +179,14 @@ fn sign_pairs(backend: Backend, key512: bool, fx: &Fixtures) -> Vec<Pair> {
     );
 
     let group = format!("ksher/{}/sign", backend.name());
+    let floor = matches!(backend, Backend::OpenSsl).then(|| {
+        let id = if key512 {
+            "floor_rsa_512"
+        } else {
+            "floor_rsa_1024"
+        };
+        (id, openssl_sign_floor(pem, &hex_decode(&signed.form.sign)))
+    });
     let raw: Rc<dyn Fn()> = Rc::new(move || {
         black_box(key.sign(DigestAlgorithm::Md5, black_box(string_to_sign.as_bytes())))
             .expect("raw sign");
@@ -202,6 +213,7 @@ fn sign_pairs(backend: Backend, key512: bool, fx: &Fixtures) -> Vec<Pair> {
             .expect("typed sign");
         }),
         raw: raw.clone(),
+        floor: floor.clone(),
     }];
     if !key512 {
         let request = fx.request.clone();
@@ -214,6 +226,7 @@ fn sign_pairs(backend: Backend, key512: bool, fx: &Fixtures) -> Vec<Pair> {
                 black_box(signer.sign(black_box(&request))).expect("typed sign");
             }),
             raw,
+            floor,
         });
     }
     pairs
@@ -257,6 +270,17 @@ fn verify_pair(backend: Backend, case: &ResponseCase, real512: bool) -> Pair {
             );
             assert!(black_box(ok), "raw verify");
         }),
+        floor: matches!(backend, Backend::OpenSsl).then(|| {
+            let id = if real512 {
+                "floor_rsa_real512"
+            } else {
+                "floor_rsa"
+            };
+            (
+                id,
+                openssl_verify_floor(&case.public_key_pem, &case.signature),
+            )
+        }),
     }
 }
 
@@ -294,6 +318,17 @@ fn envelope_pair(backend: Backend, case: &ResponseCase, real512: bool) -> Pair {
                 black_box(&signature),
             );
             assert!(black_box(ok), "raw verify");
+        }),
+        floor: matches!(backend, Backend::OpenSsl).then(|| {
+            let id = if real512 {
+                "floor_rsa_real512"
+            } else {
+                "floor_rsa"
+            };
+            (
+                id,
+                openssl_verify_floor(&case.public_key_pem, &case.signature),
+            )
         }),
     }
 }

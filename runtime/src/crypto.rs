@@ -448,15 +448,20 @@ impl PrivateKey {
         match &self.inner {
             #[cfg(feature = "openssl")]
             PrivateInner::OpenSsl(pkey) => {
-                let md = openssl_md(digest);
-                let mut signer = openssl::sign::Signer::new(md, pkey)
+                // The DER DigestInfo of the message through the bare RSA private operation with
+                // PKCS#1 type-1 padding (OpenSSL blinds it): what `RSA_sign` does, without the
+                // per-call EVP context.
+                let rsa = pkey
+                    .rsa()
                     .map_err(|e| SignError(first_openssl_reason(&e)))?;
-                signer
-                    .update(message)
+                let info = digest_info(digest, message)
                     .map_err(|e| SignError(first_openssl_reason(&e)))?;
-                signer
-                    .sign_to_vec()
-                    .map_err(|e| SignError(first_openssl_reason(&e)))
+                let mut signature = vec![0u8; self.modulus_bytes];
+                let n = rsa
+                    .private_encrypt(&info, &mut signature, openssl::rsa::Padding::PKCS1)
+                    .map_err(|e| SignError(first_openssl_reason(&e)))?;
+                signature.truncate(n);
+                Ok(signature)
             }
             #[cfg(feature = "rustcrypto")]
             PrivateInner::RustCrypto(key) => {
@@ -592,11 +597,22 @@ impl PublicKey {
         match &self.inner {
             #[cfg(feature = "openssl")]
             PublicInner::OpenSsl(pkey) => {
-                let Ok(mut verifier) = openssl::sign::Verifier::new(openssl_md(digest), pkey)
+                // The bare RSA public operation with PKCS#1 type-1 padding, then a
+                // constant-time comparison with the one DER DigestInfo of the message: what
+                // `RSA_verify` does, without the per-call EVP context.
+                let Ok(rsa) = pkey.rsa() else {
+                    return false;
+                };
+                let mut opened = vec![0u8; signature.len()];
+                let Ok(n) =
+                    rsa.public_decrypt(signature, &mut opened, openssl::rsa::Padding::PKCS1)
                 else {
                     return false;
                 };
-                verifier.update(message).is_ok() && verifier.verify(signature).unwrap_or(false)
+                let Ok(expected) = digest_info(digest, message) else {
+                    return false;
+                };
+                n == expected.len() && openssl::memcmp::eq(&opened[..n], &expected)
             }
             #[cfg(feature = "rustcrypto")]
             PublicInner::RustCrypto(key) => {
@@ -628,6 +644,32 @@ fn openssl_md(digest: DigestAlgorithm) -> openssl::hash::MessageDigest {
         DigestAlgorithm::Md5 => openssl::hash::MessageDigest::md5(),
         DigestAlgorithm::Sha256 => openssl::hash::MessageDigest::sha256(),
     }
+}
+
+/// The DER `DigestInfo` of `message` (RFC 8017, section 9.2): the algorithm identifier with
+/// NULL parameters, then the digest.
+#[cfg(feature = "openssl")]
+fn digest_info(
+    digest: DigestAlgorithm,
+    message: &[u8],
+) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    const MD5: &[u8] = &[
+        0x30, 0x20, 0x30, 0x0c, 0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02, 0x05, 0x05,
+        0x00, 0x04, 0x10,
+    ];
+    const SHA256: &[u8] = &[
+        0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+        0x05, 0x00, 0x04, 0x20,
+    ];
+    let prefix = match digest {
+        DigestAlgorithm::Md5 => MD5,
+        DigestAlgorithm::Sha256 => SHA256,
+    };
+    let hash = openssl::hash::hash(openssl_md(digest), message)?;
+    let mut info = Vec::with_capacity(prefix.len() + hash.len());
+    info.extend_from_slice(prefix);
+    info.extend_from_slice(&hash);
+    Ok(info)
 }
 
 #[cfg(feature = "openssl")]

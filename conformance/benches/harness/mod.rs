@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use criterion::Criterion;
 use payspec_conformance::vectors_dir;
+use std::hint::black_box;
 
 /// A file below `conformance/vectors/`.
 pub fn read_vector(rel: &str) -> String {
@@ -24,6 +25,52 @@ pub struct Pair {
     pub target: Option<f64>,
     pub typed: Box<dyn Fn()>,
     pub raw: Rc<dyn Fn()>,
+    /// The backend's lowest-level RSA operation on the same key (what `openssl speed` times:
+    /// PKCS#1 padding plus the RSA private or public operation, no digest, no EVP), if the
+    /// backend exposes one.
+    pub floor: Option<(&'static str, Rc<dyn Fn()>)>,
+}
+
+/// The floor of a verification: `RSA_public_decrypt` with PKCS#1 padding of `signature`, with
+/// the OpenSSL key of `public_pem` (SPKI or PKCS#1), checked against the DigestInfo it yields.
+pub fn openssl_verify_floor(public_pem: &str, signature: &[u8]) -> Rc<dyn Fn()> {
+    use openssl::rsa::{Padding, Rsa};
+    let rsa = Rsa::public_key_from_pem(public_pem.as_bytes())
+        .or_else(|_| Rsa::public_key_from_pem_pkcs1(public_pem.as_bytes()))
+        .expect("public key for the floor");
+    let mut out = vec![0u8; rsa.size() as usize];
+    let n = rsa
+        .public_decrypt(signature, &mut out, Padding::PKCS1)
+        .expect("a valid signature");
+    let digest_info = out[..n].to_vec();
+    let signature = signature.to_vec();
+    Rc::new(move || {
+        let mut out = [0u8; 512];
+        let n = rsa
+            .public_decrypt(black_box(&signature), &mut out, Padding::PKCS1)
+            .expect("floor verify");
+        assert!(
+            black_box(&out[..n]) == digest_info.as_slice(),
+            "floor verify"
+        );
+    })
+}
+
+/// The floor of a signature: `RSA_private_encrypt` with PKCS#1 padding of the DigestInfo inside
+/// `signature` (a valid signature by the key of `private_pem`).
+pub fn openssl_sign_floor(private_pem: &str, signature: &[u8]) -> Rc<dyn Fn()> {
+    use openssl::rsa::{Padding, Rsa};
+    let rsa = Rsa::private_key_from_pem(private_pem.as_bytes()).expect("private key for the floor");
+    let mut out = vec![0u8; rsa.size() as usize];
+    let n = rsa
+        .public_decrypt(signature, &mut out, Padding::PKCS1)
+        .expect("a valid signature");
+    let digest_info = out[..n].to_vec();
+    Rc::new(move || {
+        let mut out = [0u8; 512];
+        black_box(rsa.private_encrypt(black_box(&digest_info), &mut out, Padding::PKCS1))
+            .expect("floor sign");
+    })
 }
 
 /// Each pair's typed benchmark followed by its raw twin (a shared twin runs once).
@@ -36,6 +83,12 @@ pub fn bench_pairs(c: &mut Criterion, pairs: &[Pair]) {
             if !raw_done.contains(&pair.raw_id) {
                 group.bench_function(pair.raw_id, |b| b.iter(&*pair.raw));
                 raw_done.push(pair.raw_id);
+            }
+            if let Some((id, floor)) = &pair.floor {
+                if !raw_done.contains(id) {
+                    group.bench_function(*id, |b| b.iter(&**floor));
+                    raw_done.push(id);
+                }
             }
         }
         group.finish();
@@ -134,13 +187,21 @@ pub fn print_ratios(dir: &Path, since: SystemTime, pairs: &[Pair], api: &str, op
         };
         let ratio = t_mean / r_mean;
         let paired = paired_ratio(&*pair.typed, &*pair.raw);
+        let floor = pair
+            .floor
+            .as_ref()
+            .and_then(|(id, _)| fresh_estimates(dir, &pair.group, id, since))
+            .map_or_else(
+                || "— | —".to_owned(),
+                |(f_mean, _)| format!("{} | **{:.3}**", micros(f_mean), t_mean / f_mean),
+            );
         let (target, verdict) = match pair.target {
             Some(t) if ratio <= t => (format!("≤ {t}"), "met"),
             Some(t) => (format!("≤ {t}"), "MISSED"),
             None => ("—".to_owned(), ""),
         };
         rows.push(format!(
-            "| {} | {} | {} | {} | {} | **{ratio:.3}** | {:.3} | {paired:.3} | {target} | {verdict} |",
+            "| {} | {} | {} | {} | {} | **{ratio:.3}** | {:.3} | {paired:.3} | {target} | {verdict} | {floor} |",
             pair.group.trim_start_matches(api).trim_start_matches('/'),
             pair.typed_id,
             micros(t_mean),
@@ -155,16 +216,17 @@ pub fn print_ratios(dir: &Path, since: SystemTime, pairs: &[Pair], api: &str, op
     println!("\nTyped ÷ raw {operation} with the same key, this run:\n");
     println!(
         "| backend/path | typed benchmark | typed (mean) | raw (mean) | difference \
-         | ratio of means | ratio of medians | paired ratio | target | |"
+         | ratio of means | ratio of medians | paired ratio | target | | floor (mean) | typed ÷ floor |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
     for row in rows {
         println!("{row}");
     }
     println!(
         "\nThe verdict is on the ratio of criterion's mean estimates. Paired ratio: median over \
          {PAIRED_ROUNDS} rounds of back-to-back blocks (~{} ms each, at least one call) of typed \
-         and raw calls.",
+         and raw calls. Floor: the backend's bare RSA operation with PKCS#1 padding (OpenSSL \
+         `RSA_public_decrypt` / `RSA_private_encrypt`, what `openssl speed` times), same key.",
         PAIRED_BLOCK.as_millis()
     );
 }
