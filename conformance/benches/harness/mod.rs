@@ -28,8 +28,11 @@ pub struct Pair {
     /// The backend's lowest-level RSA operation on the same key (what `openssl speed` times:
     /// PKCS#1 padding plus the RSA private or public operation, no digest, no EVP), if the
     /// backend exposes one.
-    pub floor: Option<(&'static str, Rc<dyn Fn()>)>,
+    pub floor: Option<Floor>,
 }
+
+/// A floor benchmark: its id and the operation.
+pub type Floor = (&'static str, Rc<dyn Fn()>);
 
 /// The floor of a verification: `RSA_public_decrypt` with PKCS#1 padding of `signature`, with
 /// the OpenSSL key of `public_pem` (SPKI or PKCS#1), checked against the DigestInfo it yields.
