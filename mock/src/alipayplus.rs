@@ -17,7 +17,15 @@ use payspec_alipayplus::types::{
 use payspec_alipayplus::{
     CONTENT_TYPE, HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_RESPONSE_TIME, HEADER_SIGNATURE,
 };
+use payspec_runtime::header_signature::{self, NotificationCheck};
 use payspec_runtime::scheme::header_rsa::{Api as _, Operation};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::gateway::{pay_link, ApiHandler, Gateway};
+use crate::http::{Incoming, Outgoing};
+use crate::notify::{url_path, Delivery, Message};
+use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
 
 /// `keyVersion` of the mock's answers.
 const KEY_VERSION: u32 =
@@ -60,14 +68,6 @@ impl AnyRequest {
         })
     }
 }
-use payspec_runtime::header_signature::{self, NotificationCheck};
-use serde::Serialize;
-use time::OffsetDateTime;
-
-use crate::gateway::{pay_link, ApiHandler, Gateway};
-use crate::http::{Incoming, Outgoing};
-use crate::notify::{url_path, Delivery, Message};
-use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
 
 /// The mock's acquirer id.
 const ACQUIRER_ID: &str = "2022MOCKACQUIRER0001";
