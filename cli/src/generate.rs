@@ -39,6 +39,12 @@ fn built_runtime() -> PathBuf {
 /// leads there.
 fn runtime_dependency(arg: Option<&str>, out: &Path) -> Result<RuntimeDependency, String> {
     let path = match arg {
+        // Installed away from its checkout, the binary falls back to its own version.
+        None if !built_runtime().join("Cargo.toml").is_file() => {
+            return Ok(RuntimeDependency::Version(
+                payspec_codegen::RUNTIME_VERSION.to_owned(),
+            ))
+        }
         None => built_runtime(),
         Some(text) => {
             let looks_like_version = !text.is_empty()
@@ -174,6 +180,7 @@ pub fn run(request: &Request) -> Result<Vec<Drift>, Failure> {
     let scope = Scope {
         owned: &[""],
         foreign: Foreign::Ignore,
+        spec: Some(&display),
     };
     let drift = payspec_sync::sync(&request.out, &files, scope, mode).map_err(Failure::BadInput)?;
     if request.check && !drift.is_empty() {

@@ -230,3 +230,73 @@ fn bad_input_exits_2_with_one_line_and_writes_nothing() {
         "something was written"
     );
 }
+
+#[test]
+fn generate_never_touches_what_is_not_its_own() {
+    let scratch = Scratch::new("own");
+    let out = scratch.path("clients");
+    let args = |check: bool| {
+        let mut a = vec![
+            "generate".to_owned(),
+            "--spec".to_owned(),
+            spec("ksher.yaml"),
+            "--out".to_owned(),
+            out.clone(),
+        ];
+        if check {
+            a.push("--check".to_owned());
+        }
+        a
+    };
+    let run = |check: bool| {
+        let owned = args(check);
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        payspec(&refs)
+    };
+    // A user file where a generated one would go is refused, not overwritten.
+    std::fs::create_dir_all(scratch.0.join("clients")).unwrap();
+    std::fs::write(scratch.0.join("clients/README.md"), "my own notes\n").unwrap();
+    let (code, _, stderr) = run(false);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("refusing to overwrite"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(scratch.0.join("clients/README.md")).unwrap(),
+        "my own notes\n"
+    );
+    std::fs::remove_file(scratch.0.join("clients/README.md")).unwrap();
+
+    // Another generated crate below the folder (its own Cargo.toml) is left alone, and so is a
+    // generated file of another spec.
+    let (code, ..) = run(false);
+    assert_eq!(code, 0);
+    let sibling = scratch.0.join("clients/alipay");
+    std::fs::create_dir_all(sibling.join("src")).unwrap();
+    let header = std::fs::read_to_string(scratch.0.join("clients/src/lib.rs")).unwrap();
+    let header = header.lines().next().unwrap().to_owned();
+    std::fs::write(sibling.join("Cargo.toml"), format!("{header}\n")).unwrap();
+    std::fs::write(sibling.join("src/lib.rs"), format!("{header}\n")).unwrap();
+    let other_spec = header.replace("ksher.yaml", "other.yaml");
+    std::fs::write(
+        scratch.0.join("clients/src/other.rs"),
+        format!("{other_spec}\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(true);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(sibling.join("src/lib.rs").exists());
+    assert!(scratch.0.join("clients/src/other.rs").exists());
+
+    // A symbolic link inside the folder is never written through.
+    #[cfg(unix)]
+    {
+        let target = scratch.0.join("elsewhere.rs");
+        std::fs::write(&target, "outside\n").unwrap();
+        let types = scratch.0.join("clients/src/types.rs");
+        std::fs::remove_file(&types).unwrap();
+        std::os::unix::fs::symlink(&target, &types).unwrap();
+        let (code, _, stderr) = run(false);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("symbolic link"), "{stderr}");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "outside\n");
+    }
+}

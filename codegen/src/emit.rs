@@ -56,13 +56,19 @@ fn render(api: &Api, tokens: TokenStream) -> Result<String, String> {
     Ok(format!("{}{}", header(api, "//"), expand_verbatim(&body)?))
 }
 
-const VERBATIM: &str = "payspec_verbatim!(";
+/// The marker of a [`verbatim`] body (refused in spec text by the parser).
+pub(crate) const VERBATIM: &str = "payspec_verbatim!(";
 
 /// Replaces every [`verbatim`] marker (prettyplease may spread it over lines) by its text.
 fn expand_verbatim(body: &str) -> Result<String, String> {
     let mut out = String::with_capacity(body.len());
     let mut rest = body;
     while let Some(start) = rest.find(VERBATIM) {
+        // Only a marker that starts a line is one (docs and strings never do).
+        let line_start = rest[..start].rfind('\n').map_or(0, |i| i + 1);
+        if !rest[line_start..start].trim().is_empty() {
+            return Err("internal error: a verbatim marker inside other code".to_owned());
+        }
         out.push_str(&rest[..start]);
         let after = &rest[start + VERBATIM.len()..];
         let open = after

@@ -69,6 +69,21 @@ const RUST_KEYWORDS: &[&str] = &[
 
 /// Parses and validates one spec. `path` is used in error locations and generated headers.
 pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
+    // The emitter's marker for runtime macro bodies it lays out itself: spec text carrying it
+    // could smuggle code into the output, so it is refused wherever it appears.
+    if let Some(at) = text.find(crate::emit::VERBATIM) {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(SpecError::new(
+            Location {
+                file: path.to_owned(),
+                line,
+                column,
+            },
+            format!("`{}` is reserved by the generator", crate::emit::VERBATIM),
+        ));
+    }
     let root = yaml::parse(path, text)?;
     let mut top = yaml::map(path, &root, "the spec")?;
     let file = path;

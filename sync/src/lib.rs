@@ -64,9 +64,13 @@ pub struct Scope<'a> {
     pub owned: &'a [&'a str],
     /// What to do with files that carry no generated-file header.
     pub foreign: Foreign,
+    /// Only generated files from this spec (the spec path their header names) count as orphans;
+    /// `None`: any generated file (a folder of all specs' crates).
+    pub spec: Option<&'a str>,
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every file below `dir`; `crate_only`: not into a folder that holds its own `Cargo.toml`.
+fn walk(dir: &Path, crate_only: bool, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
@@ -79,8 +83,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         };
         if kind.is_dir() {
-            if name != "target" && !name.starts_with('.') {
-                walk(&path, out);
+            // Another crate below this one (its own Cargo.toml) is not this crate's to clean.
+            let nested_crate = crate_only && path.join("Cargo.toml").exists();
+            if name != "target" && !name.starts_with('.') && !nested_crate {
+                walk(&path, crate_only, out);
             }
         } else if kind.is_file() {
             out.push(path);
@@ -102,7 +108,29 @@ fn inside(root: &Path, rel: &str) -> Result<PathBuf, String> {
     {
         return Err(format!("refusing to write outside the folder: {rel}"));
     }
+    // No part of the way, from the root down, may be a symbolic link: writing through one
+    // would reach outside the folder.
+    let mut at = root.to_path_buf();
+    for part in rel_path.components() {
+        at.push(part);
+        match fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(format!(
+                    "refusing to follow the symbolic link {}",
+                    at.display()
+                ))
+            }
+            _ => {}
+        }
+    }
     Ok(root.join(rel_path))
+}
+
+/// Whether the first line of `text` is the generated-file header (of `spec`, when given).
+fn generated_by(text: &str, spec: Option<&str>) -> bool {
+    let first = text.lines().next().unwrap_or("");
+    first.contains(GENERATED_MARKER)
+        && spec.is_none_or(|s| first.contains(&format!("{GENERATED_MARKER}{s} ")))
 }
 
 /// Brings `root` in line with `files` (paths relative to `root`) in `Write` mode, or reports how
@@ -113,14 +141,30 @@ pub fn sync(
     scope: Scope<'_>,
     mode: Mode,
 ) -> Result<Vec<Drift>, String> {
+    if fs::symlink_metadata(root).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refusing to follow the symbolic link {}",
+            root.display()
+        ));
+    }
     let mut drift = Vec::new();
     let produced: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for file in files {
         let path = inside(root, &file.path)?;
         let found = match fs::read_to_string(&path) {
             Ok(existing) if normalize(&existing) == file.contents => continue,
+            // A file of someone else's (no generated-file header) is never overwritten.
+            Ok(existing) if scope.foreign == Foreign::Ignore && !generated_by(&existing, None) => {
+                return Err(format!(
+                    "refusing to overwrite {}: it is not a generated file (no `{GENERATED_MARKER}` header)",
+                    path.display()
+                ))
+            }
             Ok(_) => Drift::Stale(file.path.clone()),
-            Err(_) => Drift::Missing(file.path.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Drift::Missing(file.path.clone())
+            }
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
         drift.push(found);
         if mode == Mode::Write {
@@ -134,7 +178,8 @@ pub fn sync(
     }
     let mut existing = Vec::new();
     for dir in scope.owned {
-        walk(&root.join(dir), &mut existing);
+        // In a user's crate folder (foreign files ignored) only that crate is scanned.
+        walk(&root.join(dir), scope.foreign == Foreign::Ignore, &mut existing);
     }
     existing.sort();
     existing.dedup();
@@ -147,14 +192,13 @@ pub fn sync(
             continue;
         }
         let text = fs::read_to_string(&path).unwrap_or_default();
-        let first_line = text.lines().next().unwrap_or("");
-        if first_line.contains(GENERATED_MARKER) {
+        if generated_by(&text, scope.spec) {
             drift.push(Drift::Orphaned(rel));
             if mode == Mode::Write {
                 fs::remove_file(&path)
                     .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
             }
-        } else if scope.foreign == Foreign::Report {
+        } else if scope.foreign == Foreign::Report && !generated_by(&text, None) {
             drift.push(Drift::Foreign(rel));
         }
     }

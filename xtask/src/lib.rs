@@ -70,6 +70,7 @@ pub fn codegen(root: &Path, mode: Mode) -> Result<Vec<Drift>, String> {
     let scope = payspec_sync::Scope {
         owned: &owned,
         foreign: payspec_sync::Foreign::Report,
+        spec: None,
     };
     payspec_sync::sync(root, &files, scope, mode)
 }
