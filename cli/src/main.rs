@@ -261,8 +261,14 @@ fn run_openapi(spec: &Path, out: Option<&Path>) -> Result<(), Failure> {
         payspec_codegen::openapi(&display, &text).map_err(|e| Failure(2, e.to_string()))?;
     match out {
         None => {
-            print!("{document}");
-            Ok(())
+            use std::io::Write as _;
+            // A closed pipe (`payspec openapi ... | head`) ends the output quietly.
+            match std::io::stdout().lock().write_all(document.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Failure(2, format!("cannot write the document: {e}")))
+                }
+                _ => Ok(()),
+            }
         }
         Some(path) => {
             if path.is_dir() {

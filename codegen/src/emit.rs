@@ -994,6 +994,11 @@ fn rule_checks(rules: &[Rule], fields: &[Field]) -> Vec<TokenStream> {
             Rule::AtLeastOneOf { fields: group, .. } => {
                 let present = group.iter().map(|w| match find(w) {
                     Some(f) if f.required => quote!(true),
+                    // An empty optional URL or date means "none" (as its own check says).
+                    Some(f) if matches!(f.ty, FieldType::Url | FieldType::Date) => {
+                        let n = ident(&f.rust);
+                        quote!(self.#n.as_ref().is_some_and(|v| !v.is_empty()))
+                    }
                     Some(f) => {
                         let n = ident(&f.rust);
                         quote!(self.#n.is_some())

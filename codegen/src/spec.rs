@@ -669,6 +669,13 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
             format!("`param` must be a parameter name, found `{param}`"),
         ));
     }
+    // The runtime's request writer and envelope reader know the member `sign` only.
+    if param != "sign" {
+        return Err(SpecError::new(
+            param_loc,
+            format!("`param` `{param}` is not supported: the sorted-params runtime signs and reads `sign` only"),
+        ));
+    }
     let mut response = yaml::map(
         file,
         map.req("response", "`signature`")?,
@@ -682,6 +689,13 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
         "`signature.response`",
     )?;
     let success_code = response.opt_u64("success_code")?.unwrap_or(0);
+    // The runtime's envelope check accepts `code` 0 only.
+    if success_code != 0 {
+        return Err(SpecError::new(
+            response.value_loc("success_code"),
+            format!("`success_code` {success_code} is not supported: the sorted-params runtime accepts code 0 only"),
+        ));
+    }
     let mut retryable_codes = Vec::new();
     if let Some(node) = response.get("retryable_codes") {
         for (text, at) in yaml::string_list(file, node, "`retryable_codes`")? {

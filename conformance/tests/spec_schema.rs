@@ -32,6 +32,7 @@ const SCHEMA_REJECTS: &[&str] = &[
     "required_maybe",
     "rule_with_one_field",
     "second_yaml_document",
+    "sign_param_not_sign",
     "syntax_bad_indentation",
     "syntax_tab_indentation",
     "syntax_unclosed_bracket",

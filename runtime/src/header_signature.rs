@@ -1314,6 +1314,11 @@ fn decode<T: serde::de::DeserializeOwned>(
     body: &[u8],
     operation: &str,
 ) -> Result<T, JsonMessageError> {
+    // Bounded before typing: the lenient decoder reads nested members one level at a time.
+    crate::sorted_params::check_document_bounds(body).map_err(|e| JsonMessageError::Decode {
+        operation: operation.to_owned(),
+        message: e.to_string(),
+    })?;
     serde_json::from_slice(body).map_err(|e| JsonMessageError::Decode {
         operation: operation.to_owned(),
         message: e.to_string(),

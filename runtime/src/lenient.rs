@@ -274,6 +274,7 @@ impl<'de> serde::de::Visitor<'de> for MembersVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut values: Vec<Option<Box<RawValue>>> = vec![None; self.0.len()];
         let mut unknown = UnknownMembers::default();
+        let mut seen = std::collections::BTreeSet::new();
         let mut start = 0;
         while let Some(found) = map.next_key_seed(MemberIndex {
             names: self.0,
@@ -288,7 +289,7 @@ impl<'de> serde::de::Visitor<'de> for MembersVisitor {
                     start = i + 1;
                 }
                 Found::Undeclared(name) => {
-                    if unknown.0.iter().any(|(n, _)| *n == name) {
+                    if !seen.insert(name.clone()) {
                         return Err(A::Error::custom(format!("duplicate member `{name}`")));
                     }
                     unknown.0.push((name, map.next_value()?));

@@ -274,9 +274,11 @@ pub fn int_range_signed(
 ) -> Result<(), ValidationError> {
     match u64::try_from(value) {
         Ok(v) => int_range(field, v, min, max),
+        // A negative value is below any `min`; without one only `max` applies, which it meets.
+        Err(_) if min.is_none() => Ok(()),
         Err(_) => Err(ValidationError::Invalid {
             field: field.to_string(),
-            reason: format!("{value} is negative"),
+            reason: format!("{value} is below the minimum {}", min.unwrap_or(0)),
         }),
     }
 }

@@ -179,7 +179,11 @@ pub fn sync(
     let mut existing = Vec::new();
     for dir in scope.owned {
         // In a user's crate folder (foreign files ignored) only that crate is scanned.
-        walk(&root.join(dir), scope.foreign == Foreign::Ignore, &mut existing);
+        walk(
+            &root.join(dir),
+            scope.foreign == Foreign::Ignore,
+            &mut existing,
+        );
     }
     existing.sort();
     existing.dedup();
