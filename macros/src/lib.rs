@@ -1,7 +1,7 @@
 //! `payspec_macros::api!("path/to/spec.yaml")`: the items of the spec's generated crate, as the
 //! body of the module the macro is called in (progenitor-style).
 //!
-//! ```ignore
+//! ```text
 //! mod ksher {
 //!     payspec_macros::api!("spec/ksher.yaml"); // relative to CARGO_MANIFEST_DIR
 //! }
@@ -31,6 +31,41 @@ pub fn api(input: TokenStream) -> TokenStream {
             .to_compile_error()
             .into(),
     }
+}
+
+/// The byte range of the `pub mod response { ... }` block in generated `types.rs` text: braces
+/// counted outside comments, string and character literals.
+fn response_module(text: &str) -> Option<(usize, usize)> {
+    let start = text.find("\npub mod response {")? + 1;
+    let bytes = text.as_bytes();
+    let mut i = start + "pub mod response ".len();
+    let mut depth = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => i += 2,
+            b'{' => depth += 1,
+            b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some((start, i + 1));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn expand(rel: &str) -> Result<proc_macro2::TokenStream, String> {
@@ -74,10 +109,20 @@ fn expand(rel: &str) -> Result<proc_macro2::TokenStream, String> {
             }
         }
     }
+    // `types.rs` is one level down, its `response` module two.
+    let types = file("src/types.rs")?;
+    let types = match response_module(types) {
+        Some((start, end)) => format!(
+            "{}{}{}",
+            at_depth(&types[..start], 1),
+            at_depth(&types[start..end], 2),
+            at_depth(&types[end..], 1)
+        ),
+        None => at_depth(types, 1),
+    };
     let body = format!(
-        "mod api {{\n{}\n}}\npub mod operations {{\n{operations}\n}}\npub mod types {{\n{}\n}}\npub use api::*;\n",
+        "mod api {{\n{}\n}}\npub mod operations {{\n{operations}\n}}\npub mod types {{\n{types}\n}}\npub use api::*;\n",
         at_depth(file("src/api.rs")?, 1),
-        at_depth(file("src/types.rs")?, 1),
     );
     let tokens: proc_macro2::TokenStream = body
         .parse()
@@ -89,4 +134,19 @@ fn expand(rel: &str) -> Result<proc_macro2::TokenStream, String> {
         const _: &[u8] = include_bytes!(#tracked);
         #tokens
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::response_module;
+
+    #[test]
+    fn the_response_module_ends_at_its_own_brace() {
+        let text = "use x;\npub mod response {\n    /// a } in a doc { comment\n    const A: &str = \"}\\\"{\";\n    const B: char = '}';\n    pub struct S {\n        a: u8,\n    }\n}\npub const AFTER: u8 = 1;\n";
+        let (start, end) = response_module(text).expect("found");
+        assert!(text[start..].starts_with("pub mod response {"));
+        assert_eq!(&text[end..], "\npub const AFTER: u8 = 1;\n");
+        assert_eq!(response_module("pub mod other {}"), None);
+        assert_eq!(response_module("x\npub mod response { unclosed"), None);
+    }
 }
