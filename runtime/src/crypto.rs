@@ -282,7 +282,8 @@ pub struct PrivateKey {
 #[derive(Clone)]
 enum PrivateInner {
     #[cfg(feature = "openssl")]
-    OpenSsl(openssl::pkey::PKey<openssl::pkey::Private>),
+    /// The RSA key itself (not an EVP `PKey`): signing uses the bare RSA operation.
+    OpenSsl(openssl::rsa::Rsa<openssl::pkey::Private>),
     #[cfg(feature = "rustcrypto")]
     RustCrypto(Box<RcPrivate>),
 }
@@ -323,7 +324,8 @@ pub struct PublicKey {
 #[derive(Clone)]
 enum PublicInner {
     #[cfg(feature = "openssl")]
-    OpenSsl(openssl::pkey::PKey<openssl::pkey::Public>),
+    /// The RSA key itself (not an EVP `PKey`): verification uses the bare RSA operation.
+    OpenSsl(openssl::rsa::Rsa<openssl::pkey::Public>),
     #[cfg(feature = "rustcrypto")]
     RustCrypto(Box<RcPublic>),
 }
@@ -358,7 +360,7 @@ impl PrivateKey {
                     .map_err(KeyError::Weak)?;
                 let modulus_bytes = rsa.size() as usize;
                 Ok(PrivateKey {
-                    inner: PrivateInner::OpenSsl(pkey),
+                    inner: PrivateInner::OpenSsl(rsa),
                     modulus_bytes,
                 })
             }
@@ -396,11 +398,9 @@ impl PrivateKey {
             Backend::OpenSsl => {
                 let rsa = openssl::rsa::Rsa::generate(bits)
                     .map_err(|e| failed(first_openssl_reason(&e)))?;
-                let pkey = openssl::pkey::PKey::from_rsa(rsa)
-                    .map_err(|e| failed(first_openssl_reason(&e)))?;
                 Ok(PrivateKey {
                     modulus_bytes: bits.div_ceil(8) as usize,
-                    inner: PrivateInner::OpenSsl(pkey),
+                    inner: PrivateInner::OpenSsl(rsa),
                 })
             }
             #[cfg(feature = "rustcrypto")]
@@ -447,13 +447,10 @@ impl PrivateKey {
     pub fn sign(&self, digest: DigestAlgorithm, message: &[u8]) -> Result<Vec<u8>, SignError> {
         match &self.inner {
             #[cfg(feature = "openssl")]
-            PrivateInner::OpenSsl(pkey) => {
+            PrivateInner::OpenSsl(rsa) => {
                 // The DER DigestInfo of the message through the bare RSA private operation with
                 // PKCS#1 type-1 padding (OpenSSL blinds it): what `RSA_sign` does, without the
                 // per-call EVP context.
-                let rsa = pkey
-                    .rsa()
-                    .map_err(|e| SignError(first_openssl_reason(&e)))?;
                 let info = digest_info(digest, message)
                     .map_err(|e| SignError(first_openssl_reason(&e)))?;
                 let mut signature = vec![0u8; self.modulus_bytes];
@@ -486,12 +483,12 @@ impl PrivateKey {
     pub fn public_key(&self) -> PublicKey {
         match &self.inner {
             #[cfg(feature = "openssl")]
-            PrivateInner::OpenSsl(pkey) => {
+            PrivateInner::OpenSsl(rsa) => {
                 // Round-trip through DER: infallible for a key we loaded ourselves.
-                let der = pkey
+                let der = rsa
                     .public_key_to_der()
                     .expect("public part of a loaded RSA key encodes");
-                let public = openssl::pkey::PKey::public_key_from_der(&der)
+                let public = openssl::rsa::Rsa::public_key_from_der(&der)
                     .expect("DER produced by OpenSSL parses");
                 PublicKey {
                     inner: PublicInner::OpenSsl(public),
@@ -546,7 +543,7 @@ impl PublicKey {
                     .map_err(KeyError::Weak)?;
                 let modulus_bytes = rsa.size() as usize;
                 Ok(PublicKey {
-                    inner: PublicInner::OpenSsl(pkey),
+                    inner: PublicInner::OpenSsl(rsa),
                     modulus_bytes,
                 })
             }
@@ -596,13 +593,10 @@ impl PublicKey {
         }
         match &self.inner {
             #[cfg(feature = "openssl")]
-            PublicInner::OpenSsl(pkey) => {
+            PublicInner::OpenSsl(rsa) => {
                 // The bare RSA public operation with PKCS#1 type-1 padding, then a
                 // constant-time comparison with the one DER DigestInfo of the message: what
                 // `RSA_verify` does, without the per-call EVP context.
-                let Ok(rsa) = pkey.rsa() else {
-                    return false;
-                };
                 let mut opened = vec![0u8; signature.len()];
                 let Ok(n) =
                     rsa.public_decrypt(signature, &mut opened, openssl::rsa::Padding::PKCS1)
