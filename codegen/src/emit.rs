@@ -255,14 +255,20 @@ fn opt_u64(v: Option<u64>) -> TokenStream {
     }
 }
 
-/// Object types reachable from a request body (they get `validate_at`).
-fn request_types(api: &Api) -> std::collections::BTreeSet<&str> {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut stack: Vec<&str> = api
-        .operations
-        .iter()
-        .filter_map(|o| o.request_type.as_deref())
-        .collect();
+/// Object types reachable from a request body (they get a strict variant).
+fn request_types(api: &Api) -> BTreeSet<&str> {
+    reachable(
+        api,
+        api.operations
+            .iter()
+            .filter_map(|o| o.request_type.as_deref()),
+    )
+}
+
+/// Object types reachable from `roots` through object and array members.
+fn reachable<'a>(api: &'a Api, roots: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::new();
+    let mut stack: Vec<&str> = roots.into_iter().collect();
     while let Some(name) = stack.pop() {
         if !seen.insert(name) {
             continue;
@@ -1233,26 +1239,13 @@ fn json_operation_rs(op: &Operation) -> TokenStream {
 
 /// Object types reachable from an answer or notification (they get a lenient variant).
 fn received_types(api: &Api) -> BTreeSet<&str> {
-    let mut seen = BTreeSet::new();
-    let mut stack: Vec<&str> = api
-        .operations
-        .iter()
-        .map(|o| o.response_type.as_str())
-        .chain(api.notifications.iter().map(|n| n.data_type.as_str()))
-        .collect();
-    while let Some(name) = stack.pop() {
-        if !seen.insert(name) {
-            continue;
-        }
-        if let Some(TypeDef::Object { fields, .. }) = api.types.iter().find(|t| t.name() == name) {
-            for f in fields {
-                if let FieldType::Object(n) | FieldType::Array(n) = &f.ty {
-                    stack.push(n);
-                }
-            }
-        }
-    }
-    seen
+    reachable(
+        api,
+        api.operations
+            .iter()
+            .map(|o| o.response_type.as_str())
+            .chain(api.notifications.iter().map(|n| n.data_type.as_str())),
+    )
 }
 
 /// Name of the lenient (answer) variant of object type `name`: the name itself, or

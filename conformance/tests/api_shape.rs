@@ -115,3 +115,30 @@ fn notifications_verify_from_http_requests_in_both_crates() {
     // Alipay+ had it already: the same name pattern.
     let _ = <payspec_alipayplus::Verifier as payspec_alipayplus::VerifyNotifications>::verify_http_notify_payment::<Vec<u8>>;
 }
+
+/// Key rotation: a verifier with several keys accepts a signature by any of them, and a
+/// signature by none is a bad signature.
+#[test]
+fn verifiers_accept_any_of_their_keys() {
+    use payspec_runtime::sorted_params::{DataVerifyError, ResponseError};
+    let backend = payspec_runtime::Backend::default();
+    let signing = payspec_runtime::PrivateKey::generate(backend, 1024).expect("key");
+    let other = payspec_runtime::PrivateKey::generate(backend, 1024).expect("key");
+    let mut data = serde_json::Map::new();
+    data.insert("result".into(), "SUCCESS".into());
+    let body = payspec_runtime::sorted_params::sign_data_document(
+        &data,
+        &[],
+        None,
+        &signing,
+        payspec_ksher::DIGEST,
+    )
+    .expect("signs");
+    let rotated = payspec_ksher::Verifier::new(other.public_key()).with_key(signing.public_key());
+    assert!(rotated.verify_raw("notify_url", body.as_bytes()).is_ok());
+    let stranger = payspec_ksher::Verifier::new(other.public_key());
+    assert!(matches!(
+        stranger.verify_raw("notify_url", body.as_bytes()),
+        Err(ResponseError::Verify(DataVerifyError::BadSignature))
+    ));
+}

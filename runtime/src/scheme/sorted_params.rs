@@ -550,30 +550,20 @@ impl<A: Api> Verifier<A> {
         self
     }
 
+    /// `f` with each key in turn: the first success, or the first error that is not a bad
+    /// signature (only a bad signature is worth trying with the next key).
     fn each_key<T>(
         &self,
         mut f: impl FnMut(&PublicKey) -> Result<T, ResponseError>,
     ) -> Result<T, ResponseError> {
-        let mut first = None;
+        use crate::sorted_params::DataVerifyError::BadSignature;
         for key in &self.keys {
             match f(key) {
-                Ok(v) => return Ok(v),
-                // Only a bad signature is worth trying with the next key.
-                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature))
-                    if first.is_none() =>
-                {
-                    first = Some(ResponseError::Verify(
-                        crate::sorted_params::DataVerifyError::BadSignature,
-                    ));
-                }
-                Err(ResponseError::Verify(crate::sorted_params::DataVerifyError::BadSignature)) => {
-                }
-                Err(e) => return Err(e),
+                Err(ResponseError::Verify(BadSignature)) => {}
+                done => return done,
             }
         }
-        Err(first.unwrap_or(ResponseError::Verify(
-            crate::sorted_params::DataVerifyError::BadSignature,
-        )))
+        Err(ResponseError::Verify(BadSignature))
     }
 
     /// Verifies the raw response body of operation `O` and returns its typed `data`.
