@@ -1403,7 +1403,7 @@ fn enum_type(
     description: Option<&str>,
     open: bool,
     values: &[(String, String, Option<String>)],
-    outcome: Option<&[(String, String)]>,
+    outcome: Option<&[(String, OutcomeLabel)]>,
 ) -> TokenStream {
     let mut text = String::from("payspec_runtime::wire_enum! {\n");
     text.push_str(&doc_comment(&doc_lines(description, None, None), "    "));
@@ -1419,10 +1419,10 @@ fn enum_type(
         text.push_str(&doc_comment(&[line], "        "));
         let label = outcome
             .and_then(|o| o.iter().find(|(w, _)| w == wire))
-            .map(|(_, l)| match l.as_str() {
-                "success" => " => Success",
-                "failure" => " => Failure",
-                _ => " => Unknown",
+            .map(|(_, l)| match l {
+                OutcomeLabel::Success => " => Success",
+                OutcomeLabel::Failure => " => Failure",
+                OutcomeLabel::Unknown => " => Unknown",
             })
             .unwrap_or("");
         text.push_str(&format!("        {variant} = {wire:?}{label},\n"));

@@ -178,7 +178,7 @@ pub enum TypeDef {
         /// (wire value, Rust variant, description)
         values: Vec<(String, String, Option<String>)>,
         /// Outcome of each labelled value (`success`, `failure`, `unknown`), if the enum has one.
-        outcome: Option<Vec<(String, String)>>,
+        outcome: Option<Vec<(String, OutcomeLabel)>>,
     },
     Object {
         name: String,
@@ -192,6 +192,25 @@ impl TypeDef {
     pub fn name(&self) -> &str {
         match self {
             TypeDef::Enum { name, .. } | TypeDef::Object { name, .. } => name,
+        }
+    }
+}
+
+/// What a value of a status enum means for the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutcomeLabel {
+    Success,
+    Failure,
+    Unknown,
+}
+
+impl OutcomeLabel {
+    /// The spec's word for it (`success`, `failure`, `unknown`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeLabel::Success => "success",
+            OutcomeLabel::Failure => "failure",
+            OutcomeLabel::Unknown => "unknown",
         }
     }
 }

@@ -4,6 +4,7 @@
 //! gives the same bytes) and panic-free on malformed specs: every problem is a [`SpecError`]
 //! located at `file:line:col`.
 
+mod ast;
 mod emit;
 mod error;
 pub mod ir;

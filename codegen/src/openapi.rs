@@ -197,8 +197,10 @@ fn schemas(api: &Api) -> Value {
                     s["x-payspec-values"] = Value::Object(described);
                 }
                 if let Some(o) = outcome {
-                    let labels: Map<String, Value> =
-                        o.iter().map(|(w, l)| (w.clone(), json!(l))).collect();
+                    let labels: Map<String, Value> = o
+                        .iter()
+                        .map(|(w, l)| (w.clone(), json!(l.as_str())))
+                        .collect();
                     s["x-payspec-outcomes"] = Value::Object(labels);
                 }
                 if let Some(d) = description {

@@ -3,12 +3,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
-use marked_yaml::Node;
+use marked_yaml::{Span, Spanned};
 use sha2::{Digest as _, Sha256};
 
+use crate::ast::{self, Locator, Text};
 use crate::error::{Location, SpecError};
 use crate::ir::*;
-use crate::yaml::{self, loc, Map};
+use crate::yaml;
 
 const BUILTIN_TYPES: &[&str] = &[
     "string",
@@ -68,6 +69,7 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 /// Parses and validates one spec. `path` is used in error locations and generated headers.
+/// Parses and validates one spec. `path` is used in error locations and generated headers.
 pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     // The emitter's marker for runtime macro bodies it lays out itself: spec text carrying it
     // could smuggle code into the output, so it is refused wherever it appears.
@@ -85,10 +87,12 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
         ));
     }
     let root = yaml::parse(path, text)?;
-    let mut top = yaml::map(path, &root, "the spec")?;
+    let spec = ast::load(path, &root)?;
+    let locate = Locator::new(path, &root);
+    let top_at = locate.map_at(root.span());
     let file = path;
 
-    let (name, name_loc) = top.req_str("api", "the spec")?;
+    let name = spec.api.to_string();
     if name.is_empty()
         || !name.starts_with(|c: char| c.is_ascii_lowercase())
         || !name
@@ -96,55 +100,49 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     {
         return Err(SpecError::new(
-            name_loc,
+            locate.at(spec.api.span()),
             format!(
                 "`api` must be lowercase letters and digits (it names the crate), found `{name}`"
             ),
         ));
     }
-    let (title, _) = top.req_str("title", "the spec")?;
-    let description = top.opt_str("description")?.unwrap_or_default();
-    let source = top.opt_str("source")?;
+    let title = spec.title.to_string();
+    let description = text_of(&spec.description).unwrap_or_default();
+    let source = text_of(&spec.source);
 
-    let hosts = parse_hosts(file, top.req("hosts", "the spec")?)?;
-    let transport = parse_transport(file, top.req("transport", "the spec")?)?;
-    let signature = parse_signature(file, top.req("signature", "the spec")?)?;
+    let hosts = lower_hosts(&locate, &spec.hosts)?;
+    let transport = lower_transport(&locate, &spec.transport)?;
+    let signature = lower_signature(&locate, &spec.signature)?;
     match (&transport, &signature) {
         (Transport::FormJson, Signature::SortedParams { .. }) | (Transport::Json { .. }, Signature::HeaderRsa { .. }) => {}
         _ => {
             return Err(SpecError::new(
-                top.loc(),
+                top_at,
                 "scheme `sorted-params` needs the form-urlencoded transport and `header-rsa` the json transport",
             ))
         }
     }
 
     // Types: first collect names and kinds so fields can refer to any type in any order.
-    let types_node = top.get("types");
     let mut type_kinds: BTreeMap<String, bool> = BTreeMap::new(); // name -> is_enum
     let mut enum_values: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if let Some(node) = types_node {
-        let types = yaml::map(file, node, "`types`")?;
-        for (key, value) in types.entries() {
-            check_type_name(file, key.as_str(), &loc(file, key.span()))?;
-            let body = yaml::map(file, value, &format!("type `{}`", key.as_str()))?;
-            let values = body.node.get_node("values");
-            type_kinds.insert(key.as_str().to_owned(), values.is_some());
-            let names: Vec<String> = match values {
-                Some(Node::Mapping(m)) => m.keys().map(|k| k.as_str().to_owned()).collect(),
-                Some(Node::Sequence(seq)) => seq
-                    .iter()
-                    .filter_map(|n| n.as_scalar().map(|s| s.as_str().to_owned()))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            if values.is_some() {
-                enum_values.insert(key.as_str().to_owned(), names);
+    if let Some(types) = &spec.types {
+        for (key, def) in types.iter() {
+            check_type_name(file, key, &locate.key(types.span(), key))?;
+            type_kinds.insert(key.to_owned(), def.values.is_some());
+            if let Some(values) = &def.values {
+                let names = match &**values {
+                    ast::Values::List(list) => list.iter().map(|v| v.to_string()).collect(),
+                    ast::Values::Described(entries) => {
+                        entries.iter().map(|(k, _)| k.to_owned()).collect()
+                    }
+                };
+                enum_values.insert(key.to_owned(), names);
             }
         }
     }
     let mut ctx = Ctx {
-        file,
+        locate: &locate,
         transport,
         type_kinds,
         inline_types: Vec::new(),
@@ -159,12 +157,11 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     };
 
     let mut types = Vec::new();
-    if let Some(node) = types_node {
-        let map = yaml::map(file, node, "`types`")?;
-        for (key, value) in map.entries() {
+    if let Some(map) = &spec.types {
+        for (key, def) in map.iter() {
             ctx.item_locs
-                .insert(format!("type:{}", key.as_str()), loc(file, key.span()));
-            types.push(ctx.parse_type(key.as_str(), value)?);
+                .insert(format!("type:{key}"), locate.key(map.span(), key));
+            types.push(ctx.lower_type(key, def)?);
         }
     }
     for t in &types {
@@ -176,84 +173,55 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
         }
     }
 
-    let (envelope, envelope_description) = match top.get("envelope") {
-        Some(node) => {
-            let mut env = yaml::map(file, node, "`envelope`")?;
-            let description = env.opt_str("description")?;
-            let fields = ctx.parse_fields(env.req("fields", "`envelope`")?, None, "envelope")?;
-            env.deny_unknown("`envelope`")?;
-            (fields, description)
+    let (envelope, envelope_description) = match &spec.envelope {
+        Some(env) => {
+            let fields = ctx.lower_fields(&env.fields, None, "envelope")?;
+            (fields, text_of(&env.description))
         }
         None => (Vec::new(), None),
     };
 
-    let common = match top.get("common") {
-        Some(node) => ctx.parse_fields(node, None, "common")?,
+    let common = match &spec.common {
+        Some(map) => ctx.lower_fields(map, None, "common")?,
         None => Vec::new(),
     };
-    let shared: BTreeMap<String, &Node> = match top.get("params") {
-        Some(node) => {
-            let map = yaml::map(file, node, "`params`")?;
-            let mut out = BTreeMap::new();
-            for (key, value) in map.entries() {
-                // Validate each shared definition once, on its own.
-                ctx.parse_field(key.as_str(), &loc(file, key.span()), value, None, "params")?;
-                out.insert(key.as_str().to_owned(), value);
-            }
-            out
+    let mut shared: BTreeMap<String, &Spanned<ast::FieldRef>> = BTreeMap::new();
+    if let Some(map) = &spec.params {
+        for (key, value) in map.iter() {
+            // Validate each shared definition once, on its own.
+            ctx.lower_field(key, &locate.key(map.span(), key), value, None, "params")?;
+            shared.insert(key.to_owned(), value);
         }
-        None => BTreeMap::new(),
-    };
+    }
 
-    let ops_node = top.req("operations", "the spec")?;
-    let ops_map = yaml::map(file, ops_node, "`operations`")?;
+    let ops = &spec.operations;
     let mut operations = Vec::new();
-    for (key, value) in ops_map.entries() {
-        ctx.item_locs
-            .insert(format!("op:{}", key.as_str()), loc(file, key.span()));
-        operations.push(ctx.parse_operation(
-            key.as_str(),
-            &loc(file, key.span()),
-            value,
-            &shared,
-            &common,
-            &hosts,
-        )?);
+    for (key, value) in ops.iter() {
+        let at = locate.key(ops.span(), key);
+        ctx.item_locs.insert(format!("op:{key}"), at.clone());
+        operations.push(ctx.lower_operation(key, &at, value, &shared, &common, &hosts)?);
     }
     if operations.is_empty() {
         return Err(SpecError::new(
-            loc(file, ops_node.span()),
+            locate.at(ops.span()),
             "`operations` is empty",
         ));
     }
 
     let mut notifications = Vec::new();
-    if let Some(node) = top.get("notifications") {
-        let map = yaml::map(file, node, "`notifications`")?;
-        for (key, value) in map.entries() {
-            ctx.item_locs.insert(
-                format!("notification:{}", key.as_str()),
-                loc(file, key.span()),
-            );
-            notifications.push(ctx.parse_notification(
-                key.as_str(),
-                &loc(file, key.span()),
-                value,
-            )?);
+    if let Some(map) = &spec.notifications {
+        for (key, value) in map.iter() {
+            let at = locate.key(map.span(), key);
+            ctx.item_locs
+                .insert(format!("notification:{key}"), at.clone());
+            notifications.push(ctx.lower_notification(key, &at, value)?);
         }
     }
-    top.deny_unknown("the spec")?;
 
     types.append(&mut ctx.inline_types);
-    check_no_recursive_objects(&types, &ctx.item_locs, &top.loc())?;
-    check_statuses(&operations, &types, &ctx.item_locs, &top.loc())?;
-    check_unique_rust_names(
-        &types,
-        &operations,
-        &notifications,
-        &ctx.item_locs,
-        &top.loc(),
-    )?;
+    check_no_recursive_objects(&types, &ctx.item_locs, &top_at)?;
+    check_statuses(&operations, &types, &ctx.item_locs, &top_at)?;
+    check_unique_rust_names(&types, &operations, &notifications, &ctx.item_locs, &top_at)?;
 
     Ok(Api {
         name,
@@ -274,8 +242,13 @@ pub fn parse_spec(path: &str, text: &str) -> Result<Api, SpecError> {
     })
 }
 
+/// The text of an optional string value.
+fn text_of(value: &Option<Text>) -> Option<String> {
+    value.as_ref().map(|v| v.to_string())
+}
+
 struct Ctx<'a> {
-    file: &'a str,
+    locate: &'a Locator<'a>,
     transport: Transport,
     type_kinds: BTreeMap<String, bool>,
     inline_types: Vec<TypeDef>,
@@ -503,25 +476,21 @@ fn variant_name(value: &str) -> String {
     }
 }
 
-fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
-    let map = yaml::map(file, node, "`hosts`")?;
+fn lower_hosts(locate: &Locator<'_>, map: &ast::Map<ast::HostDef>) -> Result<Vec<Host>, SpecError> {
     let mut hosts = Vec::new();
-    for (key, value) in map.entries() {
-        let at = loc(file, key.span());
-        if !wire_name_ok(key.as_str()) {
+    for (key, host) in map.iter() {
+        let at = locate.key(map.span(), key);
+        if !wire_name_ok(key) {
             return Err(SpecError::new(
                 at,
-                format!("host name `{}` must be an identifier", key.as_str()),
+                format!("host name `{key}` must be an identifier"),
             ));
         }
-        let variant = key.as_str().to_upper_camel_case();
-        if !rust_ident_ok(&variant) || key.as_str().starts_with('_') {
+        let variant = key.to_upper_camel_case();
+        if !rust_ident_ok(&variant) || key.starts_with('_') {
             return Err(SpecError::new(
                 at,
-                format!(
-                    "host name `{}` does not give a valid Rust variant name",
-                    key.as_str()
-                ),
+                format!("host name `{key}` does not give a valid Rust variant name"),
             ));
         }
         if let Some(other) = hosts
@@ -531,19 +500,15 @@ fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
             return Err(SpecError::new(
                 at,
                 format!(
-                    "hosts `{}` and `{}` both map to Rust variant `Host::{variant}`",
-                    other.name,
-                    key.as_str()
+                    "hosts `{}` and `{key}` both map to Rust variant `Host::{variant}`",
+                    other.name
                 ),
             ));
         }
-        let mut host = yaml::map(file, value, &format!("host `{}`", key.as_str()))?;
-        let description = host.opt_str("description")?;
-        let envs_node = host.req("environments", &format!("host `{}`", key.as_str()))?;
-        let envs = yaml::map(file, envs_node, "`environments`")?;
+        let envs = &host.environments;
         let mut environments = Vec::new();
-        for (env, url) in envs.entries() {
-            let url_text = yaml::string(file, url, "an environment URL")?;
+        for (env, url) in envs.iter() {
+            let url_text = url.as_str();
             let rest = url_text
                 .strip_prefix("https://")
                 .or_else(|| url_text.strip_prefix("http://"));
@@ -552,117 +517,127 @@ fn parse_hosts(file: &str, node: &Node) -> Result<Vec<Host>, SpecError> {
                 .find(|c| c.is_whitespace() || c.is_control() || "\"'\\<>`{}|^".contains(*c));
             if let Some(c) = bad_char {
                 return Err(SpecError::new(
-                    loc(file, url.span()),
+                    locate.at(url.span()),
                     format!(
-                        "environment `{}` URL contains {c:?}, which a URL cannot hold unencoded",
-                        env.as_str()
+                        "environment `{env}` URL contains {c:?}, which a URL cannot hold unencoded"
                     ),
                 ));
             }
             if rest.is_none_or(|r| r.is_empty() || r.starts_with('/')) {
                 return Err(SpecError::new(
-                    loc(file, url.span()),
-                    format!(
-                        "environment `{}` must be an http(s) URL, found `{url_text}`",
-                        env.as_str()
-                    ),
+                    locate.at(url.span()),
+                    format!("environment `{env}` must be an http(s) URL, found `{url_text}`"),
                 ));
             }
-            if !wire_name_ok(env.as_str()) {
+            if !wire_name_ok(env) {
                 return Err(SpecError::new(
-                    loc(file, env.span()),
-                    format!("environment name `{}` must be an identifier", env.as_str()),
+                    locate.key(envs.span(), env),
+                    format!("environment name `{env}` must be an identifier"),
                 ));
             }
-            environments.push((
-                env.as_str().to_owned(),
-                url_text.trim_end_matches('/').to_owned(),
-            ));
+            environments.push((env.to_owned(), url_text.trim_end_matches('/').to_owned()));
         }
         if environments.is_empty() {
             return Err(SpecError::new(
-                loc(file, envs_node.span()),
+                locate.at(envs.span()),
                 "a host needs at least one environment",
             ));
         }
-        host.deny_unknown(&format!("host `{}`", key.as_str()))?;
         hosts.push(Host {
-            name: key.as_str().to_owned(),
-            description,
+            name: key.to_owned(),
+            description: text_of(&host.description),
             environments,
         });
     }
     if hosts.is_empty() {
-        return Err(SpecError::new(loc(file, node.span()), "`hosts` is empty"));
+        return Err(SpecError::new(locate.at(map.span()), "`hosts` is empty"));
     }
     Ok(hosts)
 }
 
-fn expect_value(
-    map: &mut Map<'_>,
-    key: &'static str,
-    allowed: &[&str],
+fn lower_transport(
+    locate: &Locator<'_>,
+    def: &Spanned<ast::TransportDef>,
+) -> Result<Transport, SpecError> {
+    let scalars_as_strings = def.scalars_as_strings.as_ref().map(|v| **v);
+    match *def.request {
+        ast::RequestEncoding::Json => Ok(Transport::Json {
+            scalars_as_strings: scalars_as_strings.unwrap_or(false),
+        }),
+        ast::RequestEncoding::FormUrlencoded => {
+            if scalars_as_strings.is_some() {
+                return Err(SpecError::new(
+                    locate.map_at(def.span()),
+                    "`scalars_as_strings` only applies to the json request transport",
+                ));
+            }
+            Ok(Transport::FormJson)
+        }
+    }
+}
+
+/// Refuses the first key in `keys` (present in the mapping at `map`), which `what` does not take.
+fn refuse_keys(
+    locate: &Locator<'_>,
+    map: &Span,
+    keys: &[(&'static str, Span)],
     what: &str,
-) -> Result<String, SpecError> {
-    let node = map.req(key, what)?;
-    let value = yaml::string(map.file, node, &format!("`{key}`"))?;
-    if !allowed.contains(&value.as_str()) {
-        return Err(SpecError::new(
-            loc(map.file, node.span()),
+) -> Result<(), SpecError> {
+    match keys.first() {
+        Some((key, _)) => Err(SpecError::new(
+            locate.key(map, key),
+            format!("key `{key}` does not apply to {what}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn lower_signature(
+    locate: &Locator<'_>,
+    def: &Spanned<ast::SignatureDef>,
+) -> Result<Signature, SpecError> {
+    let missing = |key: &str| {
+        SpecError::new(
+            locate.map_at(def.span()),
+            format!("`signature` is missing required key `{key}`"),
+        )
+    };
+    let wrong = |key: &str, value: &str, span: &Span, expected: &str| {
+        SpecError::new(
+            locate.at(span),
             format!(
-                "unsupported {key} `{value}` in {what} (supported: {})",
-                allowed.join(", ")
+                "unsupported {key} `{value}` in `signature` (scheme `{}` takes `{expected}`)",
+                match *def.scheme {
+                    ast::Scheme::SortedParams => "sorted-params",
+                    ast::Scheme::HeaderRsa => "header-rsa",
+                }
             ),
+        )
+    };
+    if *def.scheme == ast::Scheme::HeaderRsa {
+        return lower_header_rsa(locate, def, &wrong);
+    }
+    refuse_keys(
+        locate,
+        def.span(),
+        &def.header_rsa_keys(),
+        "scheme `sorted-params`",
+    )?;
+    let digest = match *def.digest {
+        ast::DigestName::Md5 => Digest::Md5,
+        ast::DigestName::Sha256 => Digest::Sha256,
+    };
+    if *def.encoding != ast::Encoding::HexLower {
+        return Err(wrong(
+            "encoding",
+            "base64-percent",
+            def.encoding.span(),
+            "hex-lower",
         ));
     }
-    Ok(value)
-}
-
-fn parse_transport(file: &str, node: &Node) -> Result<Transport, SpecError> {
-    let mut map = yaml::map(file, node, "`transport`")?;
-    expect_value(&mut map, "method", &["POST"], "`transport`")?;
-    let request = expect_value(
-        &mut map,
-        "request",
-        &["form-urlencoded", "json"],
-        "`transport`",
-    )?;
-    expect_value(&mut map, "response", &["json"], "`transport`")?;
-    let scalars_as_strings = map.opt_bool("scalars_as_strings")?;
-    map.deny_unknown("`transport`")?;
-    if request == "json" {
-        Ok(Transport::Json {
-            scalars_as_strings: scalars_as_strings.unwrap_or(false),
-        })
-    } else {
-        if scalars_as_strings.is_some() {
-            return Err(SpecError::new(
-                map.loc(),
-                "`scalars_as_strings` only applies to the json request transport",
-            ));
-        }
-        Ok(Transport::FormJson)
-    }
-}
-
-fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
-    let mut map = yaml::map(file, node, "`signature`")?;
-    let scheme = expect_value(
-        &mut map,
-        "scheme",
-        &["sorted-params", "header-rsa"],
-        "`signature`",
-    )?;
-    if scheme == "header-rsa" {
-        return parse_header_rsa(map);
-    }
-    let digest = match expect_value(&mut map, "digest", &["md5", "sha256"], "`signature`")?.as_str()
-    {
-        "md5" => Digest::Md5,
-        _ => Digest::Sha256,
-    };
-    expect_value(&mut map, "encoding", &["hex-lower"], "`signature`")?;
-    let (param, param_loc) = map.req_str("param", "`signature`")?;
+    let param_text = def.param.as_ref().ok_or_else(|| missing("param"))?;
+    let param = param_text.to_string();
+    let param_loc = locate.at(param_text.span());
     if !wire_name_ok(&param) {
         return Err(SpecError::new(
             param_loc,
@@ -676,62 +651,42 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
             format!("`param` `{param}` is not supported: the sorted-params runtime signs and reads `sign` only"),
         ));
     }
-    let mut response = yaml::map(
-        file,
-        map.req("response", "`signature`")?,
-        "`signature.response`",
-    )?;
-    expect_value(&mut response, "signed", &["data"], "`signature.response`")?;
-    expect_value(
-        &mut response,
-        "nested",
-        &["compact-sorted-json"],
-        "`signature.response`",
-    )?;
-    let success_code = response.opt_u64("success_code")?.unwrap_or(0);
+    let response = def.response.as_ref().ok_or_else(|| missing("response"))?;
+    let success_code = response.success_code.as_ref().map_or(0, |c| **c);
     // The runtime's envelope check accepts `code` 0 only.
-    if success_code != 0 {
-        return Err(SpecError::new(
-            response.value_loc("success_code"),
-            format!("`success_code` {success_code} is not supported: the sorted-params runtime accepts code 0 only"),
-        ));
-    }
-    let mut retryable_codes = Vec::new();
-    if let Some(node) = response.get("retryable_codes") {
-        for (text, at) in yaml::string_list(file, node, "`retryable_codes`")? {
-            let code: u64 = text.parse().map_err(|_| {
-                SpecError::new(
-                    at.clone(),
-                    format!("retryable code `{text}` is not an integer"),
-                )
-            })?;
-            if code == success_code || retryable_codes.contains(&code) {
-                return Err(SpecError::new(
-                    at,
-                    format!("retryable code `{text}` is the success code or listed twice"),
-                ));
-            }
-            retryable_codes.push(code);
+    if let Some(code) = &response.success_code {
+        if **code != 0 {
+            return Err(SpecError::new(
+                locate.at(code.span()),
+                format!("`success_code` {} is not supported: the sorted-params runtime accepts code 0 only", **code),
+            ));
         }
     }
-    response.deny_unknown("`signature.response`")?;
-    let (gateway_key_pem, gateway_key_description) = match map.get("gateway_public_key") {
-        Some(node) => {
-            let mut key = yaml::map(file, node, "`gateway_public_key`")?;
-            let (pem, pem_loc) = key.req_str("pem", "`gateway_public_key`")?;
-            if let Err(why) = check_public_key_pem(&pem) {
+    let mut retryable_codes = Vec::new();
+    for code in response.retryable_codes.iter().flatten() {
+        if **code == success_code || retryable_codes.contains(&**code) {
+            return Err(SpecError::new(
+                locate.at(code.span()),
+                format!(
+                    "retryable code `{}` is the success code or listed twice",
+                    **code
+                ),
+            ));
+        }
+        retryable_codes.push(**code);
+    }
+    let (gateway_key_pem, gateway_key_description) = match &def.gateway_public_key {
+        Some(key) => {
+            if let Err(why) = check_public_key_pem(&key.pem) {
                 return Err(SpecError::new(
-                    pem_loc,
+                    locate.at(key.pem.span()),
                     format!("`pem` must be one PEM public key: {why}"),
                 ));
             }
-            let description = key.opt_str("description")?;
-            key.deny_unknown("`gateway_public_key`")?;
-            (Some(pem), description)
+            (Some(key.pem.to_string()), text_of(&key.description))
         }
         None => (None, None),
     };
-    map.deny_unknown("`signature`")?;
     Ok(Signature::SortedParams {
         digest,
         param,
@@ -742,86 +697,85 @@ fn parse_signature(file: &str, node: &Node) -> Result<Signature, SpecError> {
     })
 }
 
-fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
-    let file = map.file;
-    let digest = match expect_value(&mut map, "digest", &["sha256"], "`signature`")?.as_str() {
-        "sha256" => Digest::Sha256,
-        _ => Digest::Md5,
+fn lower_header_rsa(
+    locate: &Locator<'_>,
+    def: &Spanned<ast::SignatureDef>,
+    wrong: &dyn Fn(&str, &str, &Span, &str) -> SpecError,
+) -> Result<Signature, SpecError> {
+    refuse_keys(
+        locate,
+        def.span(),
+        &def.sorted_params_keys(),
+        "scheme `header-rsa`",
+    )?;
+    if *def.digest != ast::DigestName::Sha256 {
+        return Err(wrong("digest", "md5", def.digest.span(), "sha256"));
+    }
+    if *def.encoding != ast::Encoding::Base64Percent {
+        return Err(wrong(
+            "encoding",
+            "hex-lower",
+            def.encoding.span(),
+            "base64-percent",
+        ));
+    }
+    let key_version = def.key_version.as_ref().map_or(1, |v| **v);
+    let request_time_format = match def.request_time_format.as_deref() {
+        Some(ast::RequestTimeFormatName::EpochMs) => RequestTimeFormat::EpochMillis,
+        Some(ast::RequestTimeFormatName::Iso8601) | None => RequestTimeFormat::Iso8601,
     };
-    expect_value(&mut map, "encoding", &["base64-percent"], "`signature`")?;
-    let key_version = map.opt_u64("key_version")?.unwrap_or(1);
-    let request_time_format = match map.get("request_time_format") {
-        Some(_) => match expect_value(
-            &mut map,
-            "request_time_format",
-            &["iso8601", "epoch_ms"],
-            "`signature`",
-        )?
-        .as_str()
-        {
-            "epoch_ms" => RequestTimeFormat::EpochMillis,
-            _ => RequestTimeFormat::Iso8601,
-        },
-        None => RequestTimeFormat::Iso8601,
-    };
-    let (unsigned_status, unsigned_allowed) = match map.get("unsigned_response") {
-        Some(node) => {
-            let mut u = yaml::map(file, node, "`unsigned_response`")?;
-            let status =
-                yaml::string_list(file, u.req("status", "`unsigned_response`")?, "`status`")?;
-            let allowed =
-                yaml::string_list(file, u.req("allowed", "`unsigned_response`")?, "`allowed`")?;
-            if status.is_empty() || allowed.is_empty() {
+    let (unsigned_status, unsigned_allowed) = match &def.unsigned_response {
+        Some(u) => {
+            if u.status.is_empty() || u.allowed.is_empty() {
                 return Err(SpecError::new(
-                    u.loc(),
+                    locate.map_at(u.span()),
                     "`unsigned_response` needs a non-empty `status` path and `allowed` list",
                 ));
             }
-            u.deny_unknown("`unsigned_response`")?;
             (
-                status.into_iter().map(|(s, _)| s).collect(),
-                allowed.into_iter().map(|(s, _)| s).collect(),
+                u.status.iter().map(|s| s.to_string()).collect(),
+                u.allowed.iter().map(|s| s.to_string()).collect(),
             )
         }
         None => (Vec::new(), Vec::new()),
     };
-    let notification_tolerance_seconds = map
-        .opt_u64("notification_tolerance_seconds")?
-        .unwrap_or(300);
-    let headers = match map.get("headers") {
-        Some(node) => {
-            let mut h = yaml::map(file, node, "`headers`")?;
-            let mut name = |key: &'static str, default: &str| -> Result<String, SpecError> {
-                let value = h.opt_str(key)?.unwrap_or_else(|| default.to_owned());
-                if value.is_empty() || value.chars().any(|c| c.is_control()) {
-                    return Err(SpecError::new(
-                        h.value_loc(key),
-                        format!("header `{key}` must be a non-empty header value"),
-                    ));
-                }
-                Ok(value)
-            };
-            let headers = SignatureHeaders {
-                signature: name("signature", "Signature")?,
-                client_id: name("client_id", "Client-Id")?,
-                request_time: name("request_time", "Request-Time")?,
-                response_time: name("response_time", "Response-Time")?,
-                content_type: name("content_type", "application/json; charset=UTF-8")?,
-            };
-            h.deny_unknown("`headers`")?;
-            headers
+    let notification_tolerance_seconds = def
+        .notification_tolerance_seconds
+        .as_ref()
+        .map_or(300, |v| **v);
+    let header = |key: &str, value: &Option<Text>, default: &str| -> Result<String, SpecError> {
+        let Some(value) = value else {
+            return Ok(default.to_owned());
+        };
+        if value.is_empty() || value.chars().any(|c| c.is_control()) {
+            return Err(SpecError::new(
+                locate.at(value.span()),
+                format!("header `{key}` must be a non-empty header value"),
+            ));
         }
-        None => SignatureHeaders {
-            signature: "Signature".into(),
-            client_id: "Client-Id".into(),
-            request_time: "Request-Time".into(),
-            response_time: "Response-Time".into(),
-            content_type: "application/json; charset=UTF-8".into(),
-        },
+        Ok(value.to_string())
     };
-    map.deny_unknown("`signature`")?;
+    let none = ast::HeadersDef {
+        signature: None,
+        client_id: None,
+        request_time: None,
+        response_time: None,
+        content_type: None,
+    };
+    let h = def.headers.as_deref().unwrap_or(&none);
+    let headers = SignatureHeaders {
+        signature: header("signature", &h.signature, "Signature")?,
+        client_id: header("client_id", &h.client_id, "Client-Id")?,
+        request_time: header("request_time", &h.request_time, "Request-Time")?,
+        response_time: header("response_time", &h.response_time, "Response-Time")?,
+        content_type: header(
+            "content_type",
+            &h.content_type,
+            "application/json; charset=UTF-8",
+        )?,
+    };
     Ok(Signature::HeaderRsa {
-        digest,
+        digest: Digest::Sha256,
         key_version,
         request_time_format,
         unsigned_status,
@@ -832,40 +786,54 @@ fn parse_header_rsa(mut map: Map<'_>) -> Result<Signature, SpecError> {
 }
 
 impl<'a> Ctx<'a> {
-    fn parse_type(&mut self, name: &str, node: &Node) -> Result<TypeDef, SpecError> {
-        let file = self.file;
+    fn lower_type(
+        &mut self,
+        name: &str,
+        def: &Spanned<ast::TypeDefRaw>,
+    ) -> Result<TypeDef, SpecError> {
+        let locate = self.locate;
         let what = format!("type `{name}`");
-        let mut map = yaml::map(file, node, &what)?;
-        let description = map.opt_str("description")?;
-        let values = map.get("values");
-        let fields = map.get("fields");
-        let def = match (values, fields) {
+        let description = text_of(&def.description);
+        let only_enum = |key: &str, present: bool| {
+            if present {
+                Err(SpecError::new(
+                    locate.key(def.span(), key),
+                    format!("`{key}` only applies to an enum type (`values`) ({what})"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        Ok(match (&def.values, &def.fields) {
             (Some(values), None) => {
-                let open = map.opt_bool("open")?.unwrap_or(false);
+                if def.rules.is_some() {
+                    return Err(SpecError::new(
+                        locate.key(def.span(), "rules"),
+                        format!("`rules` only apply to an object type (`fields`) ({what})"),
+                    ));
+                }
+                let open = def.open.as_ref().is_some_and(|v| **v);
                 let mut parsed = Vec::new();
                 let mut variants: BTreeMap<String, String> = BTreeMap::new();
-                let items: Vec<(String, Location, Option<String>)> = match values {
-                    Node::Mapping(_) => {
-                        let m = yaml::map(file, values, "`values`")?;
-                        m.entries()
-                            .map(|(k, v)| {
-                                let d = yaml::string(file, v, "a value description")?;
-                                Ok((
-                                    k.as_str().to_owned(),
-                                    loc(file, k.span()),
-                                    Some(d).filter(|d| !d.is_empty()),
-                                ))
-                            })
-                            .collect::<Result<_, SpecError>>()?
-                    }
-                    _ => yaml::string_list(file, values, "`values`")?
-                        .into_iter()
-                        .map(|(v, l)| (v, l, None))
+                let items: Vec<(String, Location, Option<String>)> = match &**values {
+                    ast::Values::Described(entries) => entries
+                        .iter()
+                        .map(|(k, d)| {
+                            (
+                                k.to_owned(),
+                                locate.key(values.span(), k),
+                                Some(d.to_string()).filter(|d| !d.is_empty()),
+                            )
+                        })
+                        .collect(),
+                    ast::Values::List(list) => list
+                        .iter()
+                        .map(|v| (v.to_string(), locate.at(v.span()), None))
                         .collect(),
                 };
                 if items.is_empty() {
                     return Err(SpecError::new(
-                        loc(file, values.span()),
+                        locate.at(values.span()),
                         format!("enum `{name}` has no values"),
                     ));
                 }
@@ -897,30 +865,26 @@ impl<'a> Ctx<'a> {
                     }
                     parsed.push((value, variant, desc));
                 }
-                let outcome = match map.get("outcome") {
-                    Some(node) => {
-                        let m = yaml::map(file, node, "`outcome`")?;
+                let outcome = match &def.outcome {
+                    Some(map) => {
                         let mut out = Vec::new();
-                        for (k, v) in m.entries() {
-                            let label = yaml::string(file, v, "an outcome")?;
-                            if !["success", "failure", "unknown"].contains(&label.as_str()) {
+                        for (k, label) in map.iter() {
+                            if !parsed.iter().any(|(w, _, _)| w == k) {
                                 return Err(SpecError::new(
-                                    loc(file, v.span()),
+                                    locate.key(map.span(), k),
                                     format!(
-                                        "outcome `{label}` must be success, failure or unknown"
+                                        "outcome names `{k}`, which is not a value of enum `{name}`"
                                     ),
                                 ));
                             }
-                            if !parsed.iter().any(|(w, _, _)| w == k.as_str()) {
-                                return Err(SpecError::new(
-                                    loc(file, k.span()),
-                                    format!(
-                                        "outcome names `{}`, which is not a value of enum `{name}`",
-                                        k.as_str()
-                                    ),
-                                ));
-                            }
-                            out.push((k.as_str().to_owned(), label));
+                            out.push((
+                                k.to_owned(),
+                                match **label {
+                                    ast::OutcomeLabel::Success => OutcomeLabel::Success,
+                                    ast::OutcomeLabel::Failure => OutcomeLabel::Failure,
+                                    ast::OutcomeLabel::Unknown => OutcomeLabel::Unknown,
+                                },
+                            ));
                         }
                         Some(out)
                     }
@@ -935,9 +899,11 @@ impl<'a> Ctx<'a> {
                 }
             }
             (None, Some(fields)) => {
-                let fields = self.parse_fields(fields, None, &what)?;
-                let rules = match map.get("rules") {
-                    Some(node) => self.parse_rules(node, &fields, &what)?,
+                only_enum("open", def.open.is_some())?;
+                only_enum("outcome", def.outcome.is_some())?;
+                let fields = self.lower_fields(fields, None, &what)?;
+                let rules = match &def.rules {
+                    Some(rules) => self.lower_rules(rules, &fields, &what)?,
                     None => Vec::new(),
                 };
                 TypeDef::Object {
@@ -949,54 +915,50 @@ impl<'a> Ctx<'a> {
             }
             (Some(_), Some(_)) => {
                 return Err(SpecError::new(
-                    map.loc(),
+                    locate.map_at(def.span()),
                     format!("{what} has both `values` (enum) and `fields` (object)"),
                 ))
             }
             (None, None) => {
                 return Err(SpecError::new(
-                    map.loc(),
+                    locate.map_at(def.span()),
                     format!("{what} needs `values` (an enum) or `fields` (an object)"),
                 ))
             }
-        };
-        map.deny_unknown(&what)?;
-        Ok(def)
+        })
     }
 
-    /// Parses a `fields:` mapping. With `shared`, a field may be `name: shared` or
+    /// Lowers a `fields:` mapping. With `shared`, a field may be `name: shared` or
     /// `{shared: true | <name>, ...overrides}`.
-    fn parse_fields(
+    fn lower_fields(
         &mut self,
-        node: &Node,
-        shared: Option<&BTreeMap<String, &Node>>,
+        map: &ast::Map<ast::FieldRef>,
+        shared: Option<&BTreeMap<String, &Spanned<ast::FieldRef>>>,
         context: &str,
     ) -> Result<Vec<Field>, SpecError> {
-        let file = self.file;
-        let map = yaml::map(file, node, &format!("fields of {context}"))?;
+        let locate = self.locate;
         let mut fields: Vec<Field> = Vec::new();
         let mut rust_names: BTreeMap<String, String> = BTreeMap::new();
-        if map.entries().count() > MAX_FIELDS {
+        if map.len() > MAX_FIELDS {
             return Err(SpecError::new(
-                loc(file, node.span()),
+                locate.at(map.span()),
                 format!("more than {MAX_FIELDS} fields in {context}"),
             ));
         }
-        for (key, value) in map.entries() {
-            let at = loc(file, key.span());
+        for (key, value) in map.iter() {
+            let at = locate.key(map.span(), key);
             let is_request = shared.is_some() || context == "common";
-            if is_request && self.sign_param.as_deref() == Some(key.as_str()) {
+            if is_request && self.sign_param.as_deref() == Some(key) {
                 return Err(SpecError::new(
                     at,
                     format!(
-                        "`{}` is the signature parameter; a request field of that name would be signed and sent twice",
-                        key.as_str()
+                        "`{key}` is the signature parameter; a request field of that name would be signed and sent twice"
                     ),
                 ));
             }
             let field = match shared {
-                Some(shared) => self.parse_op_field(key.as_str(), &at, value, shared, context)?,
-                None => self.parse_field(key.as_str(), &at, value, None, context)?,
+                Some(shared) => self.lower_op_field(key, &at, value, shared, context)?,
+                None => self.lower_field(key, &at, value, None, context)?,
             };
             if let Some(other) = rust_names.insert(field.rust.clone(), field.wire.clone()) {
                 return Err(SpecError::new(
@@ -1012,31 +974,25 @@ impl<'a> Ctx<'a> {
         Ok(fields)
     }
 
-    fn parse_op_field(
+    fn lower_op_field(
         &mut self,
         wire: &str,
         at: &Location,
-        node: &Node,
-        shared: &BTreeMap<String, &Node>,
+        value: &Spanned<ast::FieldRef>,
+        shared: &BTreeMap<String, &Spanned<ast::FieldRef>>,
         context: &str,
     ) -> Result<Field, SpecError> {
-        let file = self.file;
-        let shared_name = match node {
-            Node::Scalar(s) if s.as_str() == "shared" => {
-                Some((wire.to_owned(), loc(file, node.span())))
-            }
-            Node::Mapping(m) => match m.get_node("shared") {
-                Some(flag) => {
-                    let text = yaml::string(file, flag, "`shared`")?;
-                    match text.as_str() {
-                        "true" => Some((wire.to_owned(), loc(file, flag.span()))),
-                        "false" => None,
-                        other => Some((other.to_owned(), loc(file, flag.span()))),
-                    }
-                }
+        let locate = self.locate;
+        let shared_name = match &**value {
+            ast::FieldRef::Shared => Some((wire.to_owned(), locate.at(value.span()))),
+            ast::FieldRef::Def(def) => match &def.shared {
+                Some(flag) => match flag.as_str() {
+                    "true" => Some((wire.to_owned(), locate.at(flag.span()))),
+                    "false" => None,
+                    other => Some((other.to_owned(), locate.at(flag.span()))),
+                },
                 None => None,
             },
-            _ => None,
         };
         match shared_name {
             Some((name, name_loc)) => {
@@ -1046,27 +1002,23 @@ impl<'a> Ctx<'a> {
                         format!("no shared parameter `{name}` in `params`"),
                     )
                 })?;
-                let overrides = match node {
-                    Node::Mapping(_) => Some(node),
-                    _ => None,
-                };
-                self.parse_field(wire, at, base, overrides, context)
+                self.lower_field(wire, at, base, Some(value), context)
             }
-            None => self.parse_field(wire, at, node, None, context),
+            None => self.lower_field(wire, at, value, None, context),
         }
     }
 
-    /// Parses one field definition; `overrides` (an operation's use of a shared parameter) may set
-    /// `required`, `description`, `doubt`.
-    fn parse_field(
+    /// Lowers one field definition; `overrides` (an operation's use of a shared parameter) may
+    /// set `required`, `description`, `doubt`.
+    fn lower_field(
         &mut self,
         wire: &str,
         at: &Location,
-        node: &Node,
-        overrides: Option<&Node>,
+        value: &Spanned<ast::FieldRef>,
+        overrides: Option<&Spanned<ast::FieldRef>>,
         context: &str,
     ) -> Result<Field, SpecError> {
-        let file = self.file;
+        let locate = self.locate;
         if !wire_name_ok(wire) {
             return Err(SpecError::new(
                 at.clone(),
@@ -1074,53 +1026,55 @@ impl<'a> Ctx<'a> {
             ));
         }
         let what = format!("field `{wire}` of {context}");
-        let mut map = yaml::map(file, node, &what)?;
-        let (type_name, type_loc) = map.req_str("type", &what)?;
-        let items = map.opt_str("items")?;
-        let items_loc = map.value_loc("items");
-        let ty = self.resolve_type(&type_name, &type_loc, items.as_deref(), &items_loc, &what)?;
-        let mut required = map.opt_bool("required")?.unwrap_or(false);
-        let max_length = map.opt_u64("max_length")?;
-        let min = map.opt_u64("min")?;
-        let max = map.opt_u64("max")?;
-        let mut description = map.opt_str("description")?;
-        let mut doubt = map.opt_str("doubt")?;
-        let format = map.opt_str("format")?;
-        let currency_field = map.opt_str("currency_field")?;
-        let source = match map.get("source") {
-            None => ValueSource::Caller,
-            Some(n) => match yaml::string(file, n, "`source`")?.as_str() {
-                "caller" => ValueSource::Caller,
-                "config" => ValueSource::Config,
-                "nonce" => ValueSource::Nonce,
-                "clock" => ValueSource::Clock,
-                other => {
-                    return Err(SpecError::new(
-                        loc(file, n.span()),
-                        format!(
-                            "unknown value source `{other}` (known: caller, config, nonce, clock)"
-                        ),
-                    ))
-                }
-            },
-        };
-        let format = match format.as_deref() {
-            None => None,
-            Some("yyyyMMddHHmmss") => Some(TimeFormat::Compact),
-            Some("iso8601") => Some(TimeFormat::Iso8601),
-            Some(f) => {
+        let def = match &**value {
+            ast::FieldRef::Def(def) if def.shared.is_none() => def,
+            _ => {
                 return Err(SpecError::new(
-                    map.value_loc("format"),
-                    format!("unknown time format `{f}` (known: yyyyMMddHHmmss, iso8601)"),
+                    locate.at(value.span()),
+                    format!("{what}: `shared` refers to `params` and applies to operation request fields only"),
                 ))
             }
         };
+        let span = value.span();
+        let key_at = |key: &str| locate.key(span, key);
+        let type_text = def.ty.as_ref().ok_or_else(|| {
+            SpecError::new(
+                locate.map_at(span),
+                format!("{what} is missing required key `type`"),
+            )
+        })?;
+        let items = def.items.as_ref();
+        let items_loc = items.map_or_else(|| locate.map_at(span), |i| locate.at(i.span()));
+        let ty = self.resolve_type(
+            type_text.as_str(),
+            &locate.at(type_text.span()),
+            items.map(|i| i.as_str()),
+            &items_loc,
+            &what,
+        )?;
+        let mut required = def.required.as_ref().is_some_and(|r| **r);
+        let max_length = def.max_length.as_ref().map(|v| **v);
+        let min = def.min.as_ref().map(|v| **v);
+        let max = def.max.as_ref().map(|v| **v);
+        let mut description = text_of(&def.description);
+        let mut doubt = text_of(&def.doubt);
+        let currency_field = text_of(&def.currency_field);
+        let source = match def.source.as_deref() {
+            None | Some(ast::SourceName::Caller) => ValueSource::Caller,
+            Some(ast::SourceName::Config) => ValueSource::Config,
+            Some(ast::SourceName::Nonce) => ValueSource::Nonce,
+            Some(ast::SourceName::Clock) => ValueSource::Clock,
+        };
+        let format = def.format.as_deref().map(|f| match f {
+            ast::TimeFormatName::Compact => TimeFormat::Compact,
+            ast::TimeFormatName::Iso8601 => TimeFormat::Iso8601,
+        });
         let ty = match ty {
             FieldType::MinorUnits { .. } => FieldType::MinorUnits { currency_field },
             other => {
                 if currency_field.is_some() {
                     return Err(SpecError::new(
-                        map.key_loc("currency_field"),
+                        key_at("currency_field"),
                         format!("`currency_field` only applies to `type: minor_units` ({what})"),
                     ));
                 }
@@ -1129,31 +1083,30 @@ impl<'a> Ctx<'a> {
         };
         if max_length.is_some() && !matches!(ty, FieldType::String | FieldType::Url) {
             return Err(SpecError::new(
-                map.key_loc("max_length"),
+                key_at("max_length"),
                 format!("`max_length` only applies to string and url fields ({what})"),
             ));
         }
         if (min.is_some() || max.is_some()) && ty != FieldType::Integer {
             return Err(SpecError::new(
-                map.key_loc(if min.is_some() { "min" } else { "max" }),
+                key_at(if min.is_some() { "min" } else { "max" }),
                 format!("`min`/`max` only apply to integer fields ({what})"),
             ));
         }
         if let (Some(lo), Some(hi)) = (min, max) {
             if lo > hi {
                 return Err(SpecError::new(
-                    map.key_loc("min"),
+                    key_at("min"),
                     format!("`min` {lo} is greater than `max` {hi} ({what})"),
                 ));
             }
         }
         if !matches!(ty, FieldType::Array(_) | FieldType::StringArray) && items.is_some() {
             return Err(SpecError::new(
-                map.key_loc("items"),
+                key_at("items"),
                 format!("`items` only applies to `type: array` ({what})"),
             ));
         }
-        map.deny_unknown(&what)?;
         let rust = rust_field_name(wire);
         if !rust_ident_ok(&rust) {
             return Err(SpecError::new(
@@ -1172,20 +1125,25 @@ impl<'a> Ctx<'a> {
             ));
         }
         if let Some(over) = overrides {
-            let mut o = yaml::map(file, over, &what)?;
-            o.get("shared");
-            if let Some(r) = o.opt_bool("required")? {
-                required = r;
+            if let ast::FieldRef::Def(o) = &**over {
+                if let Some((key, _)) = o.definition_keys().first() {
+                    return Err(SpecError::new(
+                        locate.key(over.span(), key),
+                        format!(
+                            "unknown key `{key}` in {what} (only required, description, doubt may override a shared parameter)"
+                        ),
+                    ));
+                }
+                if let Some(r) = &o.required {
+                    required = **r;
+                }
+                if let Some(d) = &o.description {
+                    description = Some(d.to_string());
+                }
+                if let Some(d) = &o.doubt {
+                    doubt = Some(d.to_string());
+                }
             }
-            if let Some(d) = o.opt_str("description")? {
-                description = Some(d);
-            }
-            if let Some(d) = o.opt_str("doubt")? {
-                doubt = Some(d);
-            }
-            o.deny_unknown(&format!(
-                "{what} (only required, description, doubt may override a shared parameter)"
-            ))?;
         }
         Ok(Field {
             wire: wire.to_owned(),
@@ -1251,16 +1209,16 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn parse_operation(
+    fn lower_operation(
         &mut self,
         wire: &str,
         at: &Location,
-        node: &Node,
-        shared: &BTreeMap<String, &Node>,
+        def: &Spanned<ast::OperationDef>,
+        shared: &BTreeMap<String, &Spanned<ast::FieldRef>>,
         common: &[Field],
         hosts: &[Host],
     ) -> Result<Operation, SpecError> {
-        let file = self.file;
+        let locate = self.locate;
         if !wire_name_ok(wire) || wire.starts_with('_') {
             return Err(SpecError::new(
                 at.clone(),
@@ -1274,15 +1232,15 @@ impl<'a> Ctx<'a> {
             ));
         }
         let what = format!("operation `{wire}`");
-        let mut map = yaml::map(file, node, &what)?;
-        let (host, host_loc) = map.req_str("host", &what)?;
+        let host = def.host.to_string();
         if !hosts.iter().any(|h| h.name == host) {
             return Err(SpecError::new(
-                host_loc,
+                locate.at(def.host.span()),
                 format!("{what} uses unknown host `{host}`"),
             ));
         }
-        let (path, path_loc) = map.req_str("path", &what)?;
+        let path = def.path.to_string();
+        let path_loc = locate.at(def.path.span());
         if !path.starts_with('/') || path.contains(char::is_whitespace) || path.contains('?') {
             return Err(SpecError::new(
                 path_loc,
@@ -1298,30 +1256,26 @@ impl<'a> Ctx<'a> {
                 format!("operation `{other}` already uses path `{path}` on host `{host}`"),
             ));
         }
-        let description = map.opt_str("description")?;
-        let source = map.opt_str("source")?;
-        let doubt = map.opt_str("doubt")?;
-        let creates = map.opt_bool("creates")?.unwrap_or(false);
-
         let camel = wire.to_upper_camel_case();
-        let req_node = map.req("request", &what)?;
-        let mut req = yaml::map(file, req_node, &format!("request of {what}"))?;
+        let req = &def.request;
+        let req_what = format!("request of {what}");
+        self.refuse_response_keys(req, &req_what)?;
         let (mut request, rules, request_type) = match self.transport {
             Transport::FormJson => {
-                let mut request = self.parse_fields(
-                    req.req("fields", &format!("request of {what}"))?,
-                    Some(shared),
-                    &what,
-                )?;
-                let fields_map = req
-                    .node
-                    .get_node("fields")
-                    .and_then(|n| yaml::map(file, n, "fields").ok());
-                let field_loc = |wire: &str| {
-                    fields_map
-                        .as_ref()
-                        .map_or_else(|| at.clone(), |m| m.key_loc(wire))
-                };
+                if req.ty.is_some() {
+                    return Err(SpecError::new(
+                        locate.key(req.span(), "type"),
+                        format!("key `type` does not apply to {req_what}: a form request lists its `fields`"),
+                    ));
+                }
+                let fields_map = req.fields.as_ref().ok_or_else(|| {
+                    SpecError::new(
+                        locate.map_at(req.span()),
+                        format!("{req_what} is missing required key `fields`"),
+                    )
+                })?;
+                let mut request = self.lower_fields(fields_map, Some(shared), &what)?;
+                let field_loc = |wire: &str| locate.key(fields_map.span(), wire);
                 for field in &request {
                     if let Some(c) = common.iter().find(|c| c.wire == field.wire) {
                         return Err(SpecError::new(
@@ -1353,90 +1307,81 @@ impl<'a> Ctx<'a> {
                         ));
                     }
                 }
-                let rules = match req.get("rules") {
-                    Some(node) => self.parse_rules(node, &request, &what)?,
+                let rules = match &req.rules {
+                    Some(rules) => self.lower_rules(rules, &request, &what)?,
                     None => Vec::new(),
                 };
                 request.sort_by(|a, b| a.wire.as_bytes().cmp(b.wire.as_bytes()));
                 (request, rules, None)
             }
             Transport::Json { .. } => {
-                let name = self.data_type(
-                    &mut req,
-                    &format!("{camel}Request"),
-                    &format!("request of {what}"),
-                )?;
+                let name = self.data_type(req, &format!("{camel}Request"), &req_what)?;
                 (Vec::new(), Vec::new(), Some(name))
             }
         };
-        req.deny_unknown(&format!("request of {what}"))?;
         request.shrink_to_fit();
 
-        let resp_node = map.req("response", &what)?;
-        let mut resp = yaml::map(file, resp_node, &format!("response of {what}"))?;
+        let resp = &def.response;
+        let resp_what = format!("response of {what}");
         let inline_suffix = match self.transport {
             Transport::FormJson => "Data",
             Transport::Json { .. } => "Response",
         };
-        let status = resp.opt_str("status")?;
-        if status.is_some() {
+        let status = text_of(&resp.status);
+        if let Some(s) = &resp.status {
             self.item_locs
-                .insert(format!("status:{wire}"), resp.value_loc("status"));
+                .insert(format!("status:{wire}"), locate.at(s.span()));
         }
-        let response_type = self.data_type(
-            &mut resp,
-            &format!("{camel}{inline_suffix}"),
-            &format!("response of {what}"),
-        )?;
-        let signed_fields = match resp.get("signed_fields") {
-            Some(node) if !matches!(self.transport, Transport::FormJson) => {
+        let response_type = self.data_type(resp, &format!("{camel}{inline_suffix}"), &resp_what)?;
+        let signed_fields = match &resp.signed_fields {
+            Some(list) if !matches!(self.transport, Transport::FormJson) => {
                 return Err(SpecError::new(
-                    loc(file, node.span()),
+                    locate.at(list.span()),
                     "`signed_fields` only applies to the sorted-params scheme",
                 ))
             }
-            Some(node) => {
-                let list = yaml::string_list(file, node, "`signed_fields`")?;
+            Some(list) => {
                 if list.is_empty() {
                     return Err(SpecError::new(
-                        loc(file, node.span()),
+                        locate.at(list.span()),
                         "`signed_fields` is empty",
                     ));
                 }
                 let fields = self.object_fields(&response_type);
-                for (i, (name, name_loc)) in list.iter().enumerate() {
-                    if list[..i].iter().any(|(other, _)| other == name) {
+                for (i, name) in list.iter().enumerate() {
+                    if list[..i].iter().any(|other| **other == **name) {
                         return Err(SpecError::new(
-                            name_loc.clone(),
-                            format!("`{name}` is listed twice in `signed_fields`"),
+                            locate.at(name.span()),
+                            format!("`{}` is listed twice in `signed_fields`", name.as_str()),
                         ));
                     }
-                    if !fields.iter().any(|f| f == name) {
+                    if !fields.iter().any(|f| *f == **name) {
                         return Err(SpecError::new(
-                            name_loc.clone(),
-                            format!("signed field `{name}` is not a response field of {what}"),
+                            locate.at(name.span()),
+                            format!(
+                                "signed field `{}` is not a response field of {what}",
+                                name.as_str()
+                            ),
                         ));
                     }
                 }
-                let mut names: Vec<String> = list.into_iter().map(|(n, _)| n).collect();
+                let mut names: Vec<String> = list.iter().map(|n| n.to_string()).collect();
                 names.sort();
                 names.dedup();
                 Some(names)
             }
             None => None,
         };
-        resp.deny_unknown(&format!("response of {what}"))?;
-        map.deny_unknown(&what)?;
         Ok(Operation {
             wire: wire.to_owned(),
             module: rust_field_name(wire),
             camel,
             host,
             path,
-            description,
-            source,
-            doubt,
-            creates,
+            description: text_of(&def.description),
+            source: text_of(&def.source),
+            doubt: text_of(&def.doubt),
+            creates: def.creates.as_ref().is_some_and(|c| **c),
             request,
             request_type,
             rules,
@@ -1446,118 +1391,129 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// A `rules:` list over `fields`.
-    fn parse_rules(
+    /// `status` and `signed_fields` belong to responses only.
+    fn refuse_response_keys(
         &self,
-        node: &Node,
+        body: &Spanned<ast::BodyDef>,
+        what: &str,
+    ) -> Result<(), SpecError> {
+        let mut keys = Vec::new();
+        if let Some(s) = &body.status {
+            keys.push(("status", *s.span()));
+        }
+        if let Some(s) = &body.signed_fields {
+            keys.push(("signed_fields", *s.span()));
+        }
+        refuse_keys(self.locate, body.span(), &keys, what)
+    }
+
+    /// A `rules:` list over `fields`.
+    fn lower_rules(
+        &self,
+        list: &Spanned<Vec<Spanned<ast::RuleDef>>>,
         fields: &[Field],
         what: &str,
     ) -> Result<Vec<Rule>, SpecError> {
-        let file = self.file;
-        let Node::Sequence(seq) = node else {
-            return Err(SpecError::new(
-                loc(file, node.span()),
-                "`rules` must be a list",
-            ));
-        };
-        let field_named = |name: &str, at: &Location| -> Result<&Field, SpecError> {
-            fields.iter().find(|f| f.wire == name).ok_or_else(|| {
+        let locate = self.locate;
+        let field_named = |name: &Text| -> Result<&Field, SpecError> {
+            fields.iter().find(|f| f.wire == **name).ok_or_else(|| {
                 SpecError::new(
-                    at.clone(),
-                    format!("rule names `{name}`, which is not a field of {what}"),
+                    locate.at(name.span()),
+                    format!(
+                        "rule names `{}`, which is not a field of {what}",
+                        name.as_str()
+                    ),
                 )
             })
         };
+        let already_required = |name: &Text| {
+            SpecError::new(
+                locate.at(name.span()),
+                format!("rule names `{}`, which is already required", name.as_str()),
+            )
+        };
         let mut rules = Vec::new();
-        for rule in seq.iter() {
-            let mut r = yaml::map(file, rule, "a rule")?;
-            let doubt = r.opt_str("doubt")?;
-            if let Some(group_node) = r.get("at_least_one_of") {
-                let group = yaml::string_list(file, group_node, "`at_least_one_of`")?;
+        for rule in list.iter() {
+            let doubt = text_of(&rule.doubt);
+            let kinds = [
+                rule.at_least_one_of.is_some(),
+                rule.required_when.is_some(),
+                rule.not_greater.is_some(),
+            ];
+            if kinds.iter().filter(|k| **k).count() != 1 {
+                return Err(SpecError::new(
+                    locate.map_at(rule.span()),
+                    "a rule needs exactly one of `at_least_one_of`, `required_when` or `not_greater`",
+                ));
+            }
+            if let Some(group) = &rule.at_least_one_of {
                 if group.len() < 2 {
                     return Err(SpecError::new(
-                        loc(file, group_node.span()),
+                        locate.at(group.span()),
                         "`at_least_one_of` needs at least two fields",
                     ));
                 }
-                for (name, name_loc) in &group {
-                    if field_named(name, name_loc)?.required {
-                        return Err(SpecError::new(
-                            name_loc.clone(),
-                            format!("rule names `{name}`, which is already required"),
-                        ));
+                for name in group.iter() {
+                    if field_named(name)?.required {
+                        return Err(already_required(name));
                     }
                 }
-                r.deny_unknown("a rule")?;
                 rules.push(Rule::AtLeastOneOf {
-                    fields: group.into_iter().map(|(n, _)| n).collect(),
+                    fields: group.iter().map(|n| n.to_string()).collect(),
                     doubt,
                 });
-            } else if let Some(cond_node) = r.get("required_when") {
-                let mut c = yaml::map(file, cond_node, "`required_when`")?;
-                let (field, field_loc) = c.req_str("field", "`required_when`")?;
-                let (when, when_loc) = c.req_str("when", "`required_when`")?;
-                let values_node = c.req("in", "`required_when`")?;
-                let values = yaml::string_list(file, values_node, "`in`")?;
-                c.deny_unknown("`required_when`")?;
-                if field_named(&field, &field_loc)?.required {
-                    return Err(SpecError::new(
-                        field_loc,
-                        format!("rule names `{field}`, which is already required"),
-                    ));
+            } else if let Some(cond) = &rule.required_when {
+                if field_named(&cond.field)?.required {
+                    return Err(already_required(&cond.field));
                 }
-                let when_field = field_named(&when, &when_loc)?;
-                if values.is_empty() {
+                let when_field = field_named(&cond.when)?;
+                if cond.values.is_empty() {
                     return Err(SpecError::new(
-                        loc(file, values_node.span()),
+                        locate.at(cond.values.span()),
                         "`in` needs at least one value",
                     ));
                 }
                 if let FieldType::Enum(enum_name) = &when_field.ty {
                     let known = self.enum_values.get(enum_name.as_str());
-                    for (v, v_loc) in &values {
-                        if known.is_some_and(|k| !k.iter().any(|x| x == v)) {
+                    for v in cond.values.iter() {
+                        if known.is_some_and(|k| !k.iter().any(|x| *x == **v)) {
                             return Err(SpecError::new(
-                                v_loc.clone(),
-                                format!("`{v}` is not a value of enum `{enum_name}`"),
+                                locate.at(v.span()),
+                                format!("`{}` is not a value of enum `{enum_name}`", v.as_str()),
                             ));
                         }
                     }
                 }
-                r.deny_unknown("a rule")?;
                 rules.push(Rule::RequiredWhen {
-                    field,
-                    when,
-                    values: values.into_iter().map(|(v, _)| v).collect(),
+                    field: cond.field.to_string(),
+                    when: cond.when.to_string(),
+                    values: cond.values.iter().map(|v| v.to_string()).collect(),
                     doubt,
                 });
-            } else if let Some(cmp_node) = r.get("not_greater") {
-                let mut c = yaml::map(file, cmp_node, "`not_greater`")?;
-                let (field, field_loc) = c.req_str("field", "`not_greater`")?;
-                let (than, than_loc) = c.req_str("than", "`not_greater`")?;
-                c.deny_unknown("`not_greater`")?;
-                for (name, name_loc) in [(&field, &field_loc), (&than, &than_loc)] {
-                    let f = field_named(name, name_loc)?;
+            } else if let Some(cmp) = &rule.not_greater {
+                for name in [&cmp.field, &cmp.than] {
+                    let f = field_named(name)?;
                     if !matches!(f.ty, FieldType::Amount | FieldType::Integer) {
                         return Err(SpecError::new(
-                            name_loc.clone(),
-                            format!("`not_greater` compares integers; `{name}` is not an amount or integer"),
+                            locate.at(name.span()),
+                            format!(
+                                "`not_greater` compares integers; `{}` is not an amount or integer",
+                                name.as_str()
+                            ),
                         ));
                     }
                 }
-                if field == than {
+                if *cmp.field == *cmp.than {
                     return Err(SpecError::new(
-                        than_loc,
+                        locate.at(cmp.than.span()),
                         "`not_greater` compares two different fields",
                     ));
                 }
-                r.deny_unknown("a rule")?;
-                rules.push(Rule::NotGreater { field, than, doubt });
-            } else {
-                return Err(SpecError::new(
-                    r.loc(),
-                    "a rule needs `at_least_one_of`, `required_when` or `not_greater`",
-                ));
+                rules.push(Rule::NotGreater {
+                    field: cmp.field.to_string(),
+                    than: cmp.than.to_string(),
+                    doubt,
+                });
             }
         }
         Ok(rules)
@@ -1566,21 +1522,28 @@ impl<'a> Ctx<'a> {
     /// `{type: Name}` or inline `{fields: ...}` (which becomes object type `inline_name`).
     fn data_type(
         &mut self,
-        map: &mut Map<'_>,
+        body: &Spanned<ast::BodyDef>,
         inline_name: &str,
         what: &str,
     ) -> Result<String, SpecError> {
-        match (map.get("type"), map.get("fields")) {
+        let locate = self.locate;
+        match (&body.ty, &body.fields) {
             (Some(t), None) => {
-                let name = yaml::string(self.file, t, "`type`")?;
+                if body.rules.is_some() {
+                    return Err(SpecError::new(
+                        locate.key(body.span(), "rules"),
+                        format!("key `rules` does not apply to {what} with `type` (rules belong to the type)"),
+                    ));
+                }
+                let name = t.to_string();
                 match self.type_kinds.get(&name) {
                     Some(false) => Ok(name),
                     Some(true) => Err(SpecError::new(
-                        loc(self.file, t.span()),
+                        locate.at(t.span()),
                         format!("{what} must be an object type, `{name}` is an enum"),
                     )),
                     None => Err(SpecError::new(
-                        loc(self.file, t.span()),
+                        locate.at(t.span()),
                         format!("unknown type `{name}` ({what})"),
                     )),
                 }
@@ -1588,20 +1551,20 @@ impl<'a> Ctx<'a> {
             (None, Some(fields)) => {
                 if self.type_kinds.contains_key(inline_name) {
                     return Err(SpecError::new(
-                        map.loc(),
+                        locate.map_at(body.span()),
                         format!(
                             "inline type `{inline_name}` of {what} clashes with a declared type"
                         ),
                     ));
                 }
-                let fields = self.parse_fields(fields, None, what)?;
-                let rules = match map.get("rules") {
-                    Some(node) => self.parse_rules(node, &fields, what)?,
+                let fields = self.lower_fields(fields, None, what)?;
+                let rules = match &body.rules {
+                    Some(rules) => self.lower_rules(rules, &fields, what)?,
                     None => Vec::new(),
                 };
                 self.type_kinds.insert(inline_name.to_owned(), false);
                 self.item_locs
-                    .insert(format!("type:{inline_name}"), map.loc());
+                    .insert(format!("type:{inline_name}"), locate.map_at(body.span()));
                 let description = match self.transport {
                     Transport::FormJson => format!("`data` of the {what}."),
                     Transport::Json { .. } => format!("Body of the {what}."),
@@ -1615,7 +1578,7 @@ impl<'a> Ctx<'a> {
                 Ok(inline_name.to_owned())
             }
             _ => Err(SpecError::new(
-                map.loc(),
+                locate.map_at(body.span()),
                 format!("{what} needs exactly one of `type` or `fields`"),
             )),
         }
@@ -1637,11 +1600,11 @@ impl<'a> Ctx<'a> {
             .unwrap_or_default()
     }
 
-    fn parse_notification(
+    fn lower_notification(
         &mut self,
         wire: &str,
         at: &Location,
-        node: &Node,
+        def: &Spanned<ast::NotificationDef>,
     ) -> Result<Notification, SpecError> {
         if !wire_name_ok(wire) {
             return Err(SpecError::new(
@@ -1650,29 +1613,22 @@ impl<'a> Ctx<'a> {
             ));
         }
         let what = format!("notification `{wire}`");
-        let mut map = yaml::map(self.file, node, &what)?;
-        let description = map.opt_str("description")?;
-        let source = map.opt_str("source")?;
         let camel = wire.to_upper_camel_case();
-        let mut data = yaml::map(
-            self.file,
-            map.req("data", &what)?,
-            &format!("data of {what}"),
-        )?;
-        let data_type = self.data_type(&mut data, &format!("{camel}Data"), &what)?;
-        data.deny_unknown(&format!("data of {what}"))?;
-        let (reply, reply_loc) = map.req_str("reply", &what)?;
-        if reply.is_empty() {
-            return Err(SpecError::new(reply_loc, "`reply` is empty"));
+        self.refuse_response_keys(&def.data, &format!("data of {what}"))?;
+        let data_type = self.data_type(&def.data, &format!("{camel}Data"), &what)?;
+        if def.reply.is_empty() {
+            return Err(SpecError::new(
+                self.locate.at(def.reply.span()),
+                "`reply` is empty",
+            ));
         }
-        map.deny_unknown(&what)?;
         Ok(Notification {
             wire: wire.to_owned(),
             camel,
-            description,
-            source,
+            description: text_of(&def.description),
+            source: text_of(&def.source),
             data_type,
-            reply,
+            reply: def.reply.to_string(),
         })
     }
 }
