@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod generate;
-use payspec_conformance::{alipayplus, ksher};
+use payspec_conformance::{header_rsa, ksher};
+use payspec_runtime::scheme::header_rsa::Api as HeaderApi;
 use payspec_runtime::sorted_params::ResponseError;
 use payspec_runtime::{Backend, PrivateKey, PublicKey};
 
@@ -17,7 +18,7 @@ use payspec_runtime::{Backend, PrivateKey, PublicKey};
 #[command(
     name = "payspec",
     version,
-    about = "Sign and verify payment-gateway messages (Ksher, Alipay+)"
+    about = "Sign and verify payment-gateway messages (Ksher, Alipay+, Antom)"
 )]
 struct Cli {
     /// RSA implementation to use.
@@ -42,6 +43,9 @@ enum Api {
     /// Alipay+ ACQP API (SHA256withRSA, `Signature` header).
     #[command(subcommand)]
     Alipayplus(AlipayCmd),
+    /// Antom (AMS) merchant API (SHA256withRSA, `Signature` header; Request-Time in epoch ms).
+    #[command(subcommand)]
+    Antom(AlipayCmd),
     /// Run every golden-vector file through the generated crates (strict expected-failure list).
     Conformance {
         /// Directory of vector files.
@@ -145,9 +149,9 @@ enum AlipayCmd {
         /// Private key, PKCS#1 or PKCS#8 PEM.
         #[arg(long)]
         key: PathBuf,
-        /// keyVersion in the header.
-        #[arg(long, default_value_t = <payspec_alipayplus::Api as payspec_runtime::scheme::header_rsa::Api>::KEY_VERSION)]
-        key_version: u32,
+        /// keyVersion in the header (default: the spec's).
+        #[arg(long)]
+        key_version: Option<u32>,
     },
     /// Verify a response or notification; prints `valid` or `invalid: <reason>`.
     Verify {
@@ -218,7 +222,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.api {
         Api::Ksher(cmd) => run_ksher(cmd, cli.backend),
-        Api::Alipayplus(cmd) => run_alipayplus(cmd, cli.backend),
+        Api::Alipayplus(cmd) => run_header::<payspec_alipayplus::Api>(cmd, cli.backend),
+        Api::Antom(cmd) => run_header::<payspec_antom::Api>(cmd, cli.backend),
         Api::Conformance {
             vectors,
             expected_failures,
@@ -411,7 +416,8 @@ fn run_ksher(cmd: KsherCmd, backend_arg: BackendArg) -> Result<(), Failure> {
     }
 }
 
-fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure> {
+/// `payspec alipayplus|antom ...`: the header-rsa commands for the API `A`.
+fn run_header<A: HeaderApi>(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure> {
     let backend = backend(backend_arg)?;
     match cmd {
         AlipayCmd::Sign {
@@ -425,12 +431,13 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
             key_version,
         } => {
             let key = private_key(&key, backend)?;
+            let key_version = key_version.unwrap_or(A::KEY_VERSION);
             let (signed, with_body) = match (body, operation, params) {
                 (Some(body), _, _) => {
                     let path =
                         path.ok_or_else(|| Failure(2, "--path is required with --body".into()))?;
                     let body = read(&body, "body")?;
-                    let signed = alipayplus::sign_raw(
+                    let signed = header_rsa::sign_raw::<A>(
                         &path,
                         &client_id,
                         &request_time,
@@ -453,7 +460,7 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
                             ),
                         )
                     })?;
-                    let signed = alipayplus::sign_typed(
+                    let signed = header_rsa::sign_typed::<A>(
                         &operation,
                         &text,
                         &client_id,
@@ -517,10 +524,10 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
                 None => None,
             };
             let kind = match kind {
-                KindArg::Response => alipayplus::Kind::Response,
-                KindArg::Notification => alipayplus::Kind::Notification,
+                KindArg::Response => header_rsa::Kind::Response,
+                KindArg::Notification => header_rsa::Kind::Notification,
             };
-            let message = alipayplus::Message {
+            let message = header_rsa::Message {
                 kind,
                 path: &path,
                 client_id: &client_id,
@@ -528,7 +535,7 @@ fn run_alipayplus(cmd: AlipayCmd, backend_arg: BackendArg) -> Result<(), Failure
                 signature_header: signature_header.as_deref(),
                 body: &body,
             };
-            match alipayplus::verify(&message, &key, now) {
+            match header_rsa::verify::<A>(&message, &key, now) {
                 Ok(_) => {
                     println!("valid");
                     Ok(())

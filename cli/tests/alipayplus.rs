@@ -1,4 +1,5 @@
-//! The `payspec` CLI on the Alipay+ vectors: raw and typed signing, verification, freshness.
+//! The `payspec` CLI on the Alipay+ and Antom vectors: raw and typed signing, verification,
+//! freshness.
 
 mod support;
 use support::payspec;
@@ -10,18 +11,29 @@ use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::parse_request_time;
 
 #[test]
-fn vectors_through_cli() {
-    let dir = std::env::temp_dir().join(format!("payspec-ap-cli-{}", std::process::id()));
+fn alipayplus_vectors_through_cli() {
+    vectors_through_cli("alipayplus");
+}
+
+#[test]
+fn antom_vectors_through_cli() {
+    vectors_through_cli("antom");
+}
+
+/// Every vector of `vectors/<api>/` through `payspec <api> sign|verify`.
+fn vectors_through_cli(api: &str) {
+    let dir = std::env::temp_dir().join(format!("payspec-{api}-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut failures = Vec::new();
-    let signing: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
+    let signing: VectorFile<AlipaySigningCase> = load(&format!("{api}/request-signing.json"));
+    assert!(!signing.cases.is_empty(), "{api}: no signing vectors");
     for case in &signing.cases {
         let body = dir.join(format!("{}.body", case.id));
         std::fs::write(&body, &case.body).unwrap();
         let key = vectors_dir().join(&case.private_key);
         let kv = case.key_version().to_string();
         let (code, stdout, stderr) = payspec(&[
-            "alipayplus",
+            api,
             "sign",
             "--path",
             &case.path,
@@ -51,10 +63,10 @@ fn vectors_through_cli() {
         if let Some(op) = case
             .operation
             .as_deref()
-            .filter(|op| *op != "notifyPayment")
+            .filter(|op| !op.starts_with("notify"))
         {
             let (code, stdout, stderr) = payspec(&[
-                "alipayplus",
+                api,
                 "sign",
                 "--operation",
                 op,
@@ -85,13 +97,17 @@ fn vectors_through_cli() {
         }
     }
     let verification: VectorFile<AlipayVerificationCase> =
-        load("alipayplus/response-verification.json");
+        load(&format!("{api}/response-verification.json"));
+    assert!(
+        !verification.cases.is_empty(),
+        "{api}: no verification vectors"
+    );
     for case in &verification.cases {
         let body = dir.join(format!("{}.resp", case.id));
         std::fs::write(&body, &case.body).unwrap();
         let key = vectors_dir().join(&case.public_key);
         let mut args: Vec<String> = [
-            "alipayplus",
+            api,
             "verify",
             "--kind",
             &case.kind,

@@ -52,7 +52,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use payspec_alipayplus::{Signer, Verifier};
-use payspec_conformance::alipayplus::{verify, Kind, Message};
+use payspec_conformance::header_rsa::{verify, Kind, Message};
 use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
 use payspec_conformance::vectors_dir;
 use payspec_runtime::header_signature::{content_to_sign, parse_request_time, sign};
@@ -1263,7 +1263,7 @@ fn verdicts_agree_except_known_differences() {
             signature_header: item.header.as_deref(),
             body: item.body.as_bytes(),
         };
-        let payspec = verify(&message, &key, None);
+        let payspec = verify::<payspec_alipayplus::Api>(&message, &key, None);
         report.check(
             &item.id,
             &format!("payspec: {}", verdict_word(item.expect)),

@@ -6,7 +6,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
-pub mod alipayplus;
+pub mod header_rsa;
 pub mod ksher;
 pub mod reasons;
 pub mod runner;

@@ -3,6 +3,7 @@
 //!
 //! Case names encode the API, direction and case id: `ksher.request.<id>`,
 //! `ksher.response.<id>`, `alipayplus.request.<id>`, `alipayplus.response.<id>`,
+//! `antom.request.<id>`, `antom.response.<id>`,
 //! `wycheproof.<file stem>.<tcId>`. A case passes only if it passes on every compiled RSA backend.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use payspec_runtime::header_signature::parse_request_time;
+use payspec_runtime::scheme::header_rsa::Api as HeaderApi;
 use payspec_runtime::sorted_params::{data_string_to_verify, string_to_sign};
 use payspec_runtime::{Backend, DigestAlgorithm, PrivateKey, PublicKey};
 use serde::de::DeserializeOwned;
@@ -91,7 +93,7 @@ fn run_file(dir: &Path, rel: &str) -> Option<FileReport> {
     let top = rel.split('/').next().unwrap_or("");
     let name = rel.rsplit('/').next().unwrap_or(rel);
     match top {
-        "ksher" | "alipayplus" => {}
+        "ksher" | "alipayplus" | "antom" => {}
         "wycheproof" if name.ends_with("_test.json") => {}
         "keys" if name == "key-loading.json" => {}
         _ => return None,
@@ -138,7 +140,7 @@ fn run_file(dir: &Path, rel: &str) -> Option<FileReport> {
             "alipayplus.request",
             "request signing",
             dir,
-            alipay_request,
+            header_request::<payspec_alipayplus::Api>,
             |c| &c.id,
         ),
         ("alipayplus", false) => typed_file::<AlipayVerificationCase>(
@@ -147,7 +149,25 @@ fn run_file(dir: &Path, rel: &str) -> Option<FileReport> {
             "alipayplus.response",
             "response verification",
             dir,
-            alipay_response,
+            header_response::<payspec_alipayplus::Api>,
+            |c| &c.id,
+        ),
+        ("antom", true) => typed_file::<AlipaySigningCase>(
+            rel,
+            &text,
+            "antom.request",
+            "request signing",
+            dir,
+            header_request::<payspec_antom::Api>,
+            |c| &c.id,
+        ),
+        ("antom", false) => typed_file::<AlipayVerificationCase>(
+            rel,
+            &text,
+            "antom.response",
+            "response verification",
+            dir,
+            header_response::<payspec_antom::Api>,
             |c| &c.id,
         ),
         ("keys", _) => typed_file::<KeyLoadingCase>(
@@ -310,12 +330,13 @@ fn ksher_response(dir: &Path, case: &KsherVerificationCase) -> Verdict {
     })
 }
 
-fn alipay_request(dir: &Path, case: &AlipaySigningCase) -> Verdict {
+/// A request-signing case of a header-rsa API (Alipay+, Antom).
+fn header_request<A: HeaderApi>(dir: &Path, case: &AlipaySigningCase) -> Verdict {
     let key_version = case.key_version();
     every_backend(|backend| {
         let key = PrivateKey::from_pem_with(backend, &read_key(dir, &case.private_key)?)
             .map_err(|e| e.to_string())?;
-        let signed = crate::alipayplus::sign_raw(
+        let signed = crate::header_rsa::sign_raw::<A>(
             &case.path,
             &case.client_id,
             &case.request_time,
@@ -342,16 +363,17 @@ fn alipay_request(dir: &Path, case: &AlipaySigningCase) -> Verdict {
     })
 }
 
-fn alipay_response(dir: &Path, case: &AlipayVerificationCase) -> Verdict {
+/// A response or notification case of a header-rsa API (Alipay+, Antom).
+fn header_response<A: HeaderApi>(dir: &Path, case: &AlipayVerificationCase) -> Verdict {
     let kind = match case.kind.as_str() {
-        "response" => crate::alipayplus::Kind::Response,
-        "notification" => crate::alipayplus::Kind::Notification,
+        "response" => crate::header_rsa::Kind::Response,
+        "notification" => crate::header_rsa::Kind::Notification,
         other => return Verdict::Fail(format!("unknown kind `{other}`")),
     };
     every_backend(|backend| {
         let key = PublicKey::from_pem_with(backend, &read_key(dir, &case.public_key)?)
             .map_err(|e| e.to_string())?;
-        let message = crate::alipayplus::Message {
+        let message = crate::header_rsa::Message {
             kind,
             path: &case.path,
             client_id: &case.client_id,
@@ -364,7 +386,10 @@ fn alipay_response(dir: &Path, case: &AlipayVerificationCase) -> Verdict {
             .time
             .as_deref()
             .and_then(|t| parse_request_time(t).ok());
-        match (case.expect, crate::alipayplus::verify(&message, &key, now)) {
+        match (
+            case.expect,
+            crate::header_rsa::verify::<A>(&message, &key, now),
+        ) {
             (Expect::Accept, Ok(_)) => Ok(()),
             (Expect::Reject, Err(e)) => reasons::judge(
                 reasons::ALIPAYPLUS_FLAG_REASONS,

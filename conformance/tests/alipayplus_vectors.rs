@@ -3,70 +3,17 @@
 
 use payspec_alipayplus::types::{self, NotifyPaymentData};
 use payspec_alipayplus::{Verifier, VerifyNotifications};
-use payspec_conformance::alipayplus::{sign_raw, verify, Kind, Message};
 use payspec_conformance::reasons;
-use payspec_conformance::testkit::{key_text, load};
-use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, Expect, VectorFile};
-use payspec_runtime::header_signature::parse_request_time;
-use payspec_runtime::scheme::header_rsa;
-use payspec_runtime::{Backend, PrivateKey, PublicKey};
-
-fn kind(text: &str) -> Kind {
-    match text {
-        "response" => Kind::Response,
-        "notification" => Kind::Notification,
-        other => panic!("unknown kind {other}"),
-    }
-}
+use payspec_conformance::testkit::{header_rsa, key_text, load};
+use payspec_conformance::vectors::{AlipaySigningCase, AlipayVerificationCase, VectorFile};
+use payspec_runtime::PrivateKey;
 
 #[test]
 fn request_signing_vectors() {
     let file: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
     assert_eq!(file.scheme, "alipayplus-rsa256");
     assert!(file.cases.len() >= 15, "vector file shrank");
-    let mut failures = Vec::new();
-    for backend in Backend::ALL {
-        for case in &file.cases {
-            assert_eq!(case.method, "POST");
-            let key =
-                PrivateKey::from_pem_with(*backend, &key_text(&case.private_key)).expect("key");
-            let label = format!("{} [{}]", case.id, backend.name());
-            match sign_raw(
-                &case.path,
-                &case.client_id,
-                &case.request_time,
-                case.body.as_bytes().to_vec(),
-                &key,
-                case.key_version(),
-            ) {
-                Ok(signed) => {
-                    let s = &signed.signature;
-                    for (what, got, want) in [
-                        ("content_to_sign", &s.content_to_sign, &case.content_to_sign),
-                        (
-                            "signature_base64",
-                            &s.signature_base64,
-                            &case.signature_base64,
-                        ),
-                        (
-                            "signature_urlencoded",
-                            &s.signature_urlencoded,
-                            &case.signature_urlencoded,
-                        ),
-                        ("header", &s.header, &case.signature_header),
-                    ] {
-                        if got != want {
-                            failures.push(format!("{label}: {what}: got {got:?}, want {want:?}"));
-                        }
-                    }
-                    if signed.body != case.body.as_bytes() {
-                        failures.push(format!("{label}: body changed"));
-                    }
-                }
-                Err(e) => failures.push(format!("{label}: {e}")),
-            }
-        }
-    }
+    let failures = header_rsa::signing_failures::<payspec_alipayplus::Api>(&file.cases);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -75,40 +22,21 @@ fn request_signing_vectors() {
 #[test]
 fn request_bodies_fit_the_typed_requests() {
     let file: VectorFile<AlipaySigningCase> = load("alipayplus/request-signing.json");
-    let mut failures = Vec::new();
-    let mut typed = 0;
-    for case in &file.cases {
-        let Some(op) = case.operation.as_deref() else {
-            continue;
-        };
-        typed += 1;
-        if op == "notifyPayment" {
-            match payspec_runtime::json::from_str_strict::<NotifyPaymentData>(&case.body) {
-                Ok(data) => {
-                    let again: NotifyPaymentData =
-                        serde_json::from_slice(&serde_json::to_vec(&data).unwrap()).unwrap();
-                    if again != data {
-                        failures.push(format!("{}: notification does not round-trip", case.id));
-                    }
+    let (failures, typed) =
+        header_rsa::body_failures::<payspec_alipayplus::Api>(&file.cases, |op, body| {
+            (op == "notifyPayment").then(|| {
+                let data: NotifyPaymentData =
+                    payspec_runtime::json::from_str_strict(body).map_err(|e| e.to_string())?;
+                let again: NotifyPaymentData =
+                    serde_json::from_slice(&serde_json::to_vec(&data).map_err(|e| e.to_string())?)
+                        .map_err(|e| e.to_string())?;
+                if again == data {
+                    Ok(())
+                } else {
+                    Err("notification does not round-trip".to_owned())
                 }
-                Err(e) => failures.push(format!("{}: {e}", case.id)),
-            }
-            continue;
-        }
-        let entry = header_rsa::operation::<payspec_alipayplus::Api>(op)
-            .unwrap_or_else(|| panic!("{}: unknown operation {op}", case.id));
-        assert_eq!(entry.path, case.path, "{}", case.id);
-        match (entry.check_json)(&case.body) {
-            Ok(request) => {
-                // Serialize (scalars as strings, spec member order) and parse again: unchanged.
-                match (entry.check_json)(&request.to_string()) {
-                    Ok(again) if again == request => {}
-                    other => failures.push(format!("{}: round trip gave {other:?}", case.id)),
-                }
-            }
-            Err(e) => failures.push(format!("{}: typed request rejected: {e}", case.id)),
-        }
-    }
+            })
+        });
     assert!(typed >= 15, "only {typed} typed cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -159,44 +87,10 @@ fn typed_mini_program_pay_serializes_like_the_research_vector() {
 fn response_verification_vectors() {
     let file: VectorFile<AlipayVerificationCase> = load("alipayplus/response-verification.json");
     assert!(file.cases.len() >= 22, "vector file shrank");
-    let mut failures = Vec::new();
-    for backend in Backend::ALL {
-        for case in &file.cases {
-            let label = format!("{} [{}]", case.id, backend.name());
-            let key = PublicKey::from_pem_with(*backend, &key_text(&case.public_key)).expect("key");
-            let now = case
-                .time
-                .as_deref()
-                .and_then(|t| parse_request_time(t).ok());
-            let message = Message {
-                kind: kind(&case.kind),
-                path: &case.path,
-                client_id: &case.client_id,
-                time: case.time.as_deref(),
-                signature_header: case.signature_header.as_deref(),
-                body: case.body.as_bytes(),
-            };
-            let verdict = verify(&message, &key, now);
-            let accepted = verdict.is_ok();
-            if accepted != (case.expect == Expect::Accept) {
-                failures.push(format!(
-                    "{label}: expected {:?}, got {verdict:?}",
-                    case.expect
-                ));
-                continue;
-            }
-            if let Err(e) = &verdict {
-                // A rejection counts only for the reason the case's flags name.
-                if let Err(why) = reasons::judge(
-                    reasons::ALIPAYPLUS_FLAG_REASONS,
-                    &case.flags,
-                    reasons::alipayplus_kind(e),
-                    e,
-                ) {
-                    failures.push(format!("{label}: {why}"));
-                }
-                continue;
-            }
+    let failures = header_rsa::verification_failures::<payspec_alipayplus::Api>(
+        &file.cases,
+        reasons::ALIPAYPLUS_FLAG_REASONS,
+        |case, key, now| {
             // Accepted messages also parse into the typed body of their operation / notification.
             let verifier = Verifier::new(&case.client_id, key.clone());
             let time = case.time.as_deref();
@@ -204,7 +98,7 @@ fn response_verification_vectors() {
             let body = case.body.as_bytes();
             let typed = match (case.kind.as_str(), case.path.as_str()) {
                 ("notification", _) => verifier
-                    .verify_notify_payment(&case.path, time, sig, body, now.unwrap())
+                    .verify_notify_payment(&case.path, time, sig, body, now.ok_or("no time")?)
                     .map(|_| ()),
                 (_, "/aps/api/v1/payments/pay") => verifier
                     .verify_response::<types::PayRequest>(time, sig, body)
@@ -218,12 +112,10 @@ fn response_verification_vectors() {
                 (_, "/aps/api/v1/payments/refund") => verifier
                     .verify_response::<types::RefundRequest>(time, sig, body)
                     .map(|_| ()),
-                (_, other) => panic!("{label}: no operation at {other}"),
+                (_, other) => return Err(format!("no operation at {other}")),
             };
-            if let Err(e) = typed {
-                failures.push(format!("{label}: typed verification failed: {e}"));
-            }
-        }
-    }
+            typed.map_err(|e| e.to_string())
+        },
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

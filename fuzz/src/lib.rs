@@ -127,7 +127,7 @@ pub fn ksher_verify(data: &[u8]) {
 /// Alipay+ `Signature` header and time parsing, and response / notification verification.
 /// Input: `header\ntime\nbody`.
 pub fn alipayplus_verify(data: &[u8]) {
-    use payspec_conformance::alipayplus::{verify, Kind, Message};
+    use payspec_conformance::header_rsa::{verify, Kind, Message};
     let mut parts = data.splitn(3, |b| *b == b'\n');
     let header = parts.next().and_then(|h| std::str::from_utf8(h).ok());
     let time = parts.next().and_then(|t| std::str::from_utf8(t).ok());
@@ -147,7 +147,7 @@ pub fn alipayplus_verify(data: &[u8]) {
             signature_header: header,
             body,
         };
-        let _ = verify(&message, &keys().alipay_gateway, None);
+        let _ = verify::<payspec_alipayplus::Api>(&message, &keys().alipay_gateway, None);
     }
 }
 
@@ -164,12 +164,13 @@ pub fn mock_form(data: &[u8]) {
     let _ = payspec_mock::ksher::read_form_request(OPS[i], body, &keys().ksher_merchant_public);
 }
 
-/// The CLI's params-to-typed-request path for both APIs (strict JSON, typing, validation,
+/// The CLI's params-to-typed-request path for every API (strict JSON, typing, validation,
 /// signing).
 pub fn cli_params(data: &[u8]) {
     const KSHER: &[&str] = &["native_pay", "order_refund", "gateway_pay", "merchant_info"];
     const ALIPAY: &[&str] = &["pay", "refund", "inquiryPayment"];
-    let (i, rest) = pick(data, KSHER.len() + ALIPAY.len());
+    const ANTOM: &[&str] = &["pay", "refund", "inquiryRefund", "consult"];
+    let (i, rest) = pick(data, KSHER.len() + ALIPAY.len() + ANTOM.len());
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
     };
@@ -179,11 +180,20 @@ pub fn cli_params(data: &[u8]) {
     if let Some(op) = KSHER.get(i) {
         let _ = payspec_conformance::ksher::sign_params(op, &params, &keys().ksher_merchant);
     } else if let Some(op) = ALIPAY.get(i - KSHER.len()) {
-        let _ = payspec_conformance::alipayplus::sign_typed(
+        let _ = payspec_conformance::header_rsa::sign_typed::<payspec_alipayplus::Api>(
             op,
             text,
             "SANDBOX_5YBX2B2ZKQYE04562",
             "2024-01-01T12:00:00+08:00",
+            &keys().alipay_merchant,
+            1,
+        );
+    } else if let Some(op) = ANTOM.get(i - KSHER.len() - ALIPAY.len()) {
+        let _ = payspec_conformance::header_rsa::sign_typed::<payspec_antom::Api>(
+            op,
+            text,
+            "SANDBOX_5YHX3F2ZKQYE01234",
+            "1704081600000",
             &keys().alipay_merchant,
             1,
         );

@@ -1,13 +1,16 @@
-//! Alipay+ engine of the CLI and the vector runner: raw and typed signing, and verification of
-//! responses and notifications from their headers and exact body bytes.
+//! The header-rsa engine of the CLI and the vector runner (Alipay+, Antom): raw and typed signing,
+//! and verification of responses and notifications from their headers and exact body bytes. Every
+//! function is generic over the generated crate's `Api` tables.
 
-use payspec_alipayplus::{SignError, SignJsonError, SignedRequest, Signer, Verifier};
 use payspec_runtime::header_signature::{parse_request_time, HeaderVerifyError};
+use payspec_runtime::scheme::header_rsa::{
+    Api, SignError, SignJsonError, SignedRequest, Signer, Verifier,
+};
 use payspec_runtime::time::OffsetDateTime;
 use payspec_runtime::{PrivateKey, PublicKey};
 
 /// Signs exact body bytes for `path` (no validation of the body).
-pub fn sign_raw(
+pub fn sign_raw<A: Api>(
     path: &str,
     client_id: &str,
     request_time: &str,
@@ -15,7 +18,7 @@ pub fn sign_raw(
     key: &PrivateKey,
     key_version: u32,
 ) -> Result<SignedRequest, SignError> {
-    Signer::new(client_id, key.clone())
+    Signer::<A>::new(client_id, key.clone())
         .with_key_version(key_version)
         .sign_body(path, body, request_time)
 }
@@ -26,7 +29,7 @@ pub type TypedSignFailure = SignJsonError;
 
 /// Parses `params` (the JSON body) through the typed request of `operation`, validates it and signs
 /// the body the typed request serializes to.
-pub fn sign_typed(
+pub fn sign_typed<A: Api>(
     operation: &str,
     params: &str,
     client_id: &str,
@@ -34,7 +37,7 @@ pub fn sign_typed(
     key: &PrivateKey,
     key_version: u32,
 ) -> Result<SignedRequest, TypedSignFailure> {
-    Signer::new(client_id, key.clone())
+    Signer::<A>::new(client_id, key.clone())
         .with_key_version(key_version)
         .sign_json(operation, params, request_time)
 }
@@ -66,7 +69,7 @@ pub struct Message<'a> {
 }
 
 /// The verdict on a message: `Ok(description)` or the reason for rejecting it.
-pub fn verify(
+pub fn verify<A: Api>(
     message: &Message<'_>,
     key: &PublicKey,
     now: Option<OffsetDateTime>,
@@ -79,7 +82,7 @@ pub fn verify(
         signature_header,
         body,
     } = *message;
-    let verifier = Verifier::new(client_id, key.clone());
+    let verifier = Verifier::<A>::new(client_id, key.clone());
     match kind {
         Kind::Response => {
             let verdict = verifier.verify_response_raw(path, time, signature_header, body)?;
