@@ -98,7 +98,7 @@ struct MockArgs {
     /// Loopback address to listen on; port 0 picks a free port (printed on stdout).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: std::net::SocketAddr,
-    /// Merchant (Ksher) / acquirer (Alipay+) public key PEM: checks request signatures.
+    /// Merchant (Ksher, Antom) / acquirer (Alipay+) public key PEM: checks request signatures.
     #[arg(long)]
     merchant_public_key: PathBuf,
     /// Gateway private key PEM: signs responses and notifications.
@@ -122,6 +122,7 @@ struct MockArgs {
 enum MockApi {
     Ksher,
     Alipayplus,
+    Antom,
 }
 
 #[derive(Subcommand)]
@@ -623,6 +624,7 @@ fn run_mock(args: MockArgs, backend_arg: BackendArg) -> Result<(), Failure> {
     let api = match args.api {
         MockApi::Ksher => payspec_mock::Api::Ksher,
         MockApi::Alipayplus => payspec_mock::Api::AlipayPlus,
+        MockApi::Antom => payspec_mock::Api::Antom,
     };
     let mut config = payspec_mock::Config::new(
         api,

@@ -14,22 +14,16 @@ use payspec_alipayplus::types::{
     PayRequest, PayResponse, PaymentMethodType, PaymentOption, RefundRequest, RefundResponse,
     ResultCode, ResultStatus, Transaction, TransactionStatus, TransactionType,
 };
-use payspec_alipayplus::{
-    CONTENT_TYPE, HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_RESPONSE_TIME, HEADER_SIGNATURE,
-};
-use payspec_runtime::header_signature::{self, NotificationCheck};
-use payspec_runtime::scheme::header_rsa::{Api as _, Operation};
+use payspec_alipayplus::{Api, HEADER_CLIENT_ID};
+use payspec_runtime::scheme::header_rsa::Operation;
 use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::gateway::{pay_link, ApiHandler, Gateway};
+use crate::header_rsa::{self as shared, iso, Refusal};
 use crate::http::{Incoming, Outgoing};
-use crate::notify::{url_path, Delivery, Message};
+use crate::notify::Delivery;
 use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
-
-/// `keyVersion` of the mock's answers.
-const KEY_VERSION: u32 =
-    <payspec_alipayplus::Api as payspec_runtime::scheme::header_rsa::Api>::KEY_VERSION;
 
 /// The typed request of any Alipay+ operation (the mock dispatches on it).
 #[derive(Clone, Debug)]
@@ -72,9 +66,6 @@ impl AnyRequest {
 /// The mock's acquirer id.
 const ACQUIRER_ID: &str = "2022MOCKACQUIRER0001";
 
-/// How far a request's `Request-Time` may be from the mock's clock.
-const REQUEST_TIME_TOLERANCE: time::Duration = time::Duration::days(1);
-
 fn result(code: ResultCode, status: ResultStatus, message: impl Into<String>) -> ApiResult {
     ApiResult {
         unknown_members: Default::default(),
@@ -112,10 +103,6 @@ fn store_failure(e: &StoreError) -> ApiResult {
     failed(code, e.to_string())
 }
 
-fn iso(t: OffsetDateTime) -> String {
-    payspec_runtime::clock::iso8601_timestamp(t)
-}
-
 fn amount(value: u64, currency: &str) -> Amount {
     Amount {
         unknown_members: Default::default(),
@@ -131,35 +118,7 @@ fn answer<T: Serialize>(
     client_id: Option<&str>,
     body: &T,
 ) -> Outgoing {
-    let body = match serde_json::to_vec(body) {
-        Ok(body) => body,
-        Err(e) => return Outgoing::text(500, &format!("cannot serialize the answer: {e}")),
-    };
-    let mut out = Outgoing::json(200, body);
-    let Some(client_id) = client_id else {
-        return out;
-    };
-    let response_time = iso(gateway.now());
-    match header_signature::sign(
-        &gateway.gateway_key,
-        "POST",
-        path,
-        client_id,
-        &response_time,
-        &out.body,
-        KEY_VERSION,
-    ) {
-        Ok(signed) => {
-            // Lowercase names, as the gateway sends them: HTTP names are case-insensitive, but the
-            // official SDKs look the response headers up in lowercase only.
-            out = out
-                .with_header(&HEADER_CLIENT_ID.to_ascii_lowercase(), client_id.to_owned())
-                .with_header(&HEADER_RESPONSE_TIME.to_ascii_lowercase(), response_time)
-                .with_header(&HEADER_SIGNATURE.to_ascii_lowercase(), signed.header);
-            out
-        }
-        Err(e) => Outgoing::text(500, &format!("cannot sign the answer: {e}")),
-    }
+    shared::answer::<Api, T>(gateway, path, client_id, body)
 }
 
 fn fail_answer(gateway: &Gateway, path: &str, client_id: Option<&str>, r: ApiResult) -> Outgoing {
@@ -181,53 +140,40 @@ impl ApiHandler for AlipayPlusApi {
 
 fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     let path = request.path.as_str();
-    let Some(name) = payspec_alipayplus::Api::OPERATIONS
-        .iter()
-        .find(|op| op.path == path)
-        .map(|op| op.name)
-    else {
-        return Outgoing::text(404, "no Alipay+ operation at this path");
-    };
-    if request.method != "POST" {
-        return Outgoing::text(405, "Alipay+ operations are POST")
-            .with_header("Allow", "POST".into());
-    }
-    let Some(client_id) = request.header(HEADER_CLIENT_ID) else {
-        let r = failed(
-            ResultCode::ParamIllegal,
-            format!("missing header `{HEADER_CLIENT_ID}`"),
-        );
-        return fail_answer(gateway, path, None, r);
-    };
-    if let Some(expected) = &gateway.client_id {
-        if expected != client_id {
-            let r = failed(
-                ResultCode::InvalidClient,
-                format!("client id `{client_id}` is not the mock's client"),
-            );
-            return fail_answer(gateway, path, Some(client_id), r);
+    let (name, client_id, text) = match shared::authenticate::<Api>(gateway, request) {
+        Ok(ok) => (ok.name, ok.client_id, ok.text),
+        Err(refusal) => {
+            let (client, r) = match &refusal {
+                Refusal::NoOperation | Refusal::NotPost => {
+                    return refusal
+                        .http()
+                        .unwrap_or_else(|| Outgoing::text(400, "refused"))
+                }
+                Refusal::MissingClientId => (
+                    None,
+                    failed(
+                        ResultCode::ParamIllegal,
+                        format!("missing header `{HEADER_CLIENT_ID}`"),
+                    ),
+                ),
+                Refusal::UnknownClient(client) => (
+                    Some(*client),
+                    failed(
+                        ResultCode::InvalidClient,
+                        format!("client id `{client}` is not the mock's client"),
+                    ),
+                ),
+                Refusal::BadSignature(client, why) => (
+                    Some(*client),
+                    failed(ResultCode::InvalidSignature, why.clone()),
+                ),
+                Refusal::NotUtf8(client) => (
+                    Some(*client),
+                    failed(ResultCode::ParamIllegal, "the body is not UTF-8"),
+                ),
+            };
+            return fail_answer(gateway, path, client, r);
         }
-    }
-    let check = NotificationCheck {
-        method: "POST",
-        path,
-        client_id,
-        request_time: request.header(HEADER_REQUEST_TIME),
-        signature_header: request.header(HEADER_SIGNATURE),
-        body: &request.body,
-    };
-    if let Err(e) = header_signature::verify_notification(
-        &check,
-        std::slice::from_ref(&gateway.merchant_key),
-        gateway.now(),
-        REQUEST_TIME_TOLERANCE,
-    ) {
-        let r = failed(ResultCode::InvalidSignature, e.to_string());
-        return fail_answer(gateway, path, Some(client_id), r);
-    }
-    let Ok(text) = std::str::from_utf8(&request.body) else {
-        let r = failed(ResultCode::ParamIllegal, "the body is not UTF-8");
-        return fail_answer(gateway, path, Some(client_id), r);
     };
     let typed = match AnyRequest::from_json(name, text) {
         Ok(typed) => typed,
@@ -494,18 +440,7 @@ fn refund(gateway: &Arc<Gateway>, r: &RefundRequest, now: OffsetDateTime) -> Ref
 
 /// `true` if a notification reply's `result.resultStatus` is the spec reply's (`S`).
 fn reply_accepted(body: &[u8]) -> bool {
-    fn status(v: &serde_json::Value) -> Option<&serde_json::Value> {
-        v.get("result").and_then(|r| r.get("resultStatus"))
-    }
-    let Ok(expected) =
-        serde_json::from_str::<serde_json::Value>(payspec_alipayplus::NOTIFY_PAYMENT_REPLY)
-    else {
-        return false;
-    };
-    let Ok(got) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return false;
-    };
-    status(&expected).is_some() && status(&got) == status(&expected)
+    shared::reply_status_matches(payspec_alipayplus::NOTIFY_PAYMENT_REPLY, body)
 }
 
 /// `notifyPayment` of a paid order, signed over the receiver's path with a fresh
@@ -524,44 +459,15 @@ fn notification(gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
         wallet_brand_name: order.detail("wallet").map(str::to_owned),
         ..Default::default()
     };
-    let body = match serde_json::to_vec(&data) {
-        Ok(body) => body,
-        Err(e) => {
-            gateway.log(&format!("cannot serialize notifyPayment: {e}"));
-            return None;
-        }
-    };
-    let path = url_path(&url);
-    let client_id = order.client_id.clone();
-    let signer = Arc::clone(gateway);
-    Some(Delivery {
-        kind: "notifyPayment",
-        order: order.merchant_no.clone(),
+    shared::delivery::<Api, _>(
+        gateway,
+        "notifyPayment",
+        order.merchant_no.clone(),
         url,
-        build: Box::new(move || {
-            let request_time = iso(signer.now());
-            let signed = header_signature::sign(
-                &signer.gateway_key,
-                "POST",
-                &path,
-                &client_id,
-                &request_time,
-                &body,
-                KEY_VERSION,
-            )
-            .map_err(|e| format!("cannot sign notifyPayment: {e}"))?;
-            Ok(Message {
-                headers: vec![
-                    ("Content-Type".into(), CONTENT_TYPE.into()),
-                    (HEADER_CLIENT_ID.into(), client_id.clone()),
-                    (HEADER_REQUEST_TIME.into(), request_time),
-                    (HEADER_SIGNATURE.into(), signed.header),
-                ],
-                body: body.clone(),
-            })
-        }),
-        accepted: reply_accepted,
-    })
+        order.client_id.clone(),
+        &data,
+        reply_accepted,
+    )
 }
 
 #[cfg(test)]
@@ -570,7 +476,7 @@ mod tests {
 
     #[test]
     fn the_mock_serves_every_operation_of_the_spec() {
-        for op in payspec_alipayplus::Api::OPERATIONS {
+        for op in <Api as payspec_runtime::scheme::header_rsa::Api>::OPERATIONS {
             if let Err(payspec_runtime::ValidationError::Invalid { reason, .. }) =
                 AnyRequest::from_json(op.name, "{}")
             {

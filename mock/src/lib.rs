@@ -1,4 +1,4 @@
-//! An in-process mock of the Ksher and Alipay+ gateways, served from the generated crates.
+//! An in-process mock of the Ksher, Alipay+ and Antom gateways, served from the generated crates.
 //!
 //! The mock dispatches by the generated crates' run-time API: a request's path is looked up in
 //! the operation table of the spec (unknown path: 404), its signature is checked with the
@@ -35,7 +35,9 @@
 #![warn(missing_docs)]
 
 mod alipayplus;
+mod antom;
 mod gateway;
+mod header_rsa;
 mod http;
 pub mod ksher;
 mod notify;
@@ -58,6 +60,8 @@ pub enum Api {
     Ksher,
     /// Alipay+ ACQP API (`payspec-alipayplus`): JSON requests, `Signature` headers.
     AlipayPlus,
+    /// Antom (AMS) merchant API (`payspec-antom`): JSON requests, `Signature` headers.
+    Antom,
 }
 
 impl Api {
@@ -66,14 +70,16 @@ impl Api {
         match self {
             Api::Ksher => &ksher::KsherApi,
             Api::AlipayPlus => &alipayplus::AlipayPlusApi,
+            Api::Antom => &antom::AntomApi,
         }
     }
 
-    /// The API's short name (`ksher`, `alipayplus`).
+    /// The API's short name (`ksher`, `alipayplus`, `antom`).
     pub fn name(self) -> &'static str {
         match self {
             Api::Ksher => "ksher",
             Api::AlipayPlus => "alipayplus",
+            Api::Antom => "antom",
         }
     }
 }

@@ -381,6 +381,33 @@ impl Store {
         Ok(Refunded { order, refund })
     }
 
+    /// The refund with this refund number (the merchant's) or, failing that, this gateway refund
+    /// number, with its order.
+    pub fn find_refund(
+        &self,
+        merchant_no: Option<&str>,
+        gateway_no: Option<&str>,
+    ) -> Option<(&Order, &Refund)> {
+        if let Some(no) = merchant_no {
+            let order = self.refunds.get(no).and_then(|key| self.orders.get(key));
+            if let Some(found) = order.and_then(|o| {
+                o.refunds
+                    .iter()
+                    .find(|r| r.merchant_no == no)
+                    .map(|r| (o, r))
+            }) {
+                return Some(found);
+            }
+        }
+        let no = gateway_no?;
+        self.orders.values().find_map(|o| {
+            o.refunds
+                .iter()
+                .find(|r| r.gateway_no == no)
+                .map(|r| (o, r))
+        })
+    }
+
     /// Creates a payout (debiting the balance), or returns the earlier one for a retry.
     pub fn payout(&mut self, payout: Payout) -> Result<(Payout, bool), StoreError> {
         if let Some(existing) = self.payouts.get(&payout.merchant_no) {
@@ -532,6 +559,19 @@ mod tests {
         );
         assert!(s.refund(by_gateway, refund("r2", 40)).is_ok());
         assert_eq!(s.get(OrderRef::any("co1")).unwrap().refunded(), 100);
+        // Refunds are found by their number or by the gateway's.
+        let found = |m, g| {
+            s.find_refund(m, g)
+                .map(|(o, r)| (o.merchant_no.clone(), r.amount))
+        };
+        assert_eq!(found(Some("r2"), None), Some(("o1".to_owned(), 40)));
+        assert_eq!(found(None, Some("gr1")), Some(("o1".to_owned(), 60)));
+        assert_eq!(
+            found(Some("nope"), Some("gr2")),
+            Some(("o1".to_owned(), 40))
+        );
+        assert_eq!(found(Some("nope"), None), None);
+        assert_eq!(found(None, None), None);
         assert_eq!(
             s.apply(OrderRef::any("nope"), Action::Pay, now).err(),
             Some(StoreError::NotFound)

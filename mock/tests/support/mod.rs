@@ -11,6 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use payspec_alipayplus::VerifyNotifications as _;
+use payspec_antom::VerifyNotifications as _;
 use payspec_ksher::VerifyNotifications as _;
 use payspec_mock::{Api, Config, MockGateway, Running};
 use payspec_runtime::http;
@@ -18,6 +19,7 @@ use payspec_runtime::{PrivateKey, PublicKey};
 
 pub const KSHER_APPID: &str = "mch35005";
 pub const ALIPAY_CLIENT_ID: &str = "SANDBOX_5YBX2B2ZKQYE04562";
+pub const ANTOM_CLIENT_ID: &str = "SANDBOX_5YHX3F2ZKQYE01234";
 
 pub fn key_text(name: &str) -> String {
     let path = format!(
@@ -40,6 +42,7 @@ pub fn config(api: Api) -> Config {
     let (merchant, gateway) = match api {
         Api::Ksher => ("ksher-merchant-1024", "ksher-gateway-mock-1024"),
         Api::AlipayPlus => ("alipayplus-merchant-2048", "alipayplus-gateway-mock-2048"),
+        Api::Antom => ("antom-merchant-2048", "antom-gateway-mock-2048"),
     };
     let mut config = Config::new(
         api,
@@ -133,30 +136,61 @@ impl KsherClient {
     }
 }
 
-/// The generated Alipay+ client over the adapter.
-pub struct AlipayClient {
-    pub signer: payspec_alipayplus::Signer,
-    pub verifier: payspec_alipayplus::Verifier,
+/// A generated header-rsa client (Alipay+, Antom) over the adapter.
+pub struct HeaderClient<A: header_rsa::Api> {
+    pub signer: header_rsa::Signer<A>,
+    pub verifier: header_rsa::Verifier<A>,
     pub base_url: String,
     pub agent: ureq::Agent,
     pub exercised: Mutex<BTreeSet<&'static str>>,
 }
 
+use payspec_runtime::scheme::header_rsa;
+
+/// The generated Alipay+ client over the adapter.
+pub type AlipayClient = HeaderClient<payspec_alipayplus::Api>;
+/// The generated Antom client over the adapter.
+pub type AntomClient = HeaderClient<payspec_antom::Api>;
+
 impl AlipayClient {
     pub fn new(running: &Running) -> Self {
-        AlipayClient {
-            signer: payspec_alipayplus::Signer::new(
-                ALIPAY_CLIENT_ID,
-                private_key("alipayplus-merchant-2048.pkcs1.pem"),
-            ),
-            verifier: alipay_verifier(),
+        HeaderClient::with_keys(
+            running,
+            ALIPAY_CLIENT_ID,
+            "alipayplus-merchant-2048.pkcs1.pem",
+            alipay_verifier(),
+        )
+    }
+}
+
+impl AntomClient {
+    pub fn new(running: &Running) -> Self {
+        HeaderClient::with_keys(
+            running,
+            ANTOM_CLIENT_ID,
+            "antom-merchant-2048.pkcs8.pem",
+            antom_verifier(),
+        )
+    }
+}
+
+impl<A: header_rsa::Api> HeaderClient<A> {
+    fn with_keys(
+        running: &Running,
+        client_id: &str,
+        merchant_key: &str,
+        verifier: header_rsa::Verifier<A>,
+    ) -> Self {
+        HeaderClient {
+            signer: header_rsa::Signer::new(client_id, private_key(merchant_key)),
+            verifier,
             base_url: running.base_url(),
             agent: agent(),
             exercised: Mutex::new(BTreeSet::new()),
         }
     }
 
-    pub fn http<O: payspec_alipayplus::Operation>(&self, request: &O) -> http::Response<Vec<u8>> {
+    pub fn http<O: header_rsa::Operation<Api = A>>(&self, request: &O) -> http::Response<Vec<u8>> {
         let signed = self.signer.sign(request).expect("request is valid");
         send(
             &self.agent,
@@ -164,17 +198,19 @@ impl AlipayClient {
         )
     }
 
-    pub fn call<O: payspec_alipayplus::Operation>(
+    pub fn call<O: header_rsa::Operation<Api = A>>(
         &self,
         request: &O,
-    ) -> Result<payspec_alipayplus::JsonMessage<O::Response>, payspec_alipayplus::JsonMessageError>
-    {
+    ) -> Result<
+        payspec_runtime::header_signature::JsonMessage<O::Response>,
+        payspec_runtime::header_signature::JsonMessageError,
+    > {
         let response = self.http(request);
         let verified = self.verifier.verify_http_response::<O, _>(&response)?;
         let message = verified.into_inner();
         assert_eq!(
             message.trust,
-            payspec_alipayplus::Trust::Signed,
+            payspec_runtime::header_signature::Trust::Signed,
             "the mock signs every answer"
         );
         self.exercised.lock().unwrap().insert(O::NAME);
@@ -186,6 +222,13 @@ pub fn alipay_verifier() -> payspec_alipayplus::Verifier {
     payspec_alipayplus::Verifier::new(
         ALIPAY_CLIENT_ID,
         public_key("alipayplus-gateway-mock-2048.pub.pem"),
+    )
+}
+
+pub fn antom_verifier() -> payspec_antom::Verifier {
+    payspec_antom::Verifier::new(
+        ANTOM_CLIENT_ID,
+        public_key("antom-gateway-mock-2048.pub.pem"),
     )
 }
 
@@ -340,6 +383,45 @@ pub fn alipay_receiver(fail_first: usize) -> Receiver {
             Ok(data.payment_request_id.unwrap_or_default())
         }),
         payspec_alipayplus::NOTIFY_PAYMENT_REPLY,
+        r#"{"result":{"resultCode":"PROCESS_FAIL","resultStatus":"F","resultMessage":"later"}}"#,
+        fail_first,
+    )
+}
+
+/// An Antom receiver: notifyPayment (path ending `/notify`) and notifyRefund (path ending
+/// `/refund-notify`), each verified over its own path and `request-time`; `Ok` carries the
+/// merchant's payment or refund id.
+pub fn antom_receiver(fail_first: usize) -> Receiver {
+    let verifier = antom_verifier();
+    Receiver::start(
+        Box::new(move |req| {
+            let success = |r: Option<&payspec_antom::types::ApiResult>| {
+                let status = r
+                    .and_then(|r| r.result_status.as_ref())
+                    .map(|s| s.as_str().to_owned());
+                if status.as_deref() == Some("S") {
+                    Ok(())
+                } else {
+                    Err(format!("result status {status:?}"))
+                }
+            };
+            if req.uri().path().ends_with("/refund-notify") {
+                let v = verifier
+                    .verify_http_notify_refund(req)
+                    .map_err(|e| e.to_string())?;
+                let data = v.into_inner().data;
+                success(data.result.as_ref())?;
+                Ok(data.refund_request_id.unwrap_or_default())
+            } else {
+                let v = verifier
+                    .verify_http_notify_payment(req)
+                    .map_err(|e| e.to_string())?;
+                let data = v.into_inner().data;
+                success(data.result.as_ref())?;
+                Ok(data.payment_request_id.unwrap_or_default())
+            }
+        }),
+        payspec_antom::NOTIFY_PAYMENT_REPLY,
         r#"{"result":{"resultCode":"PROCESS_FAIL","resultStatus":"F","resultMessage":"later"}}"#,
         fail_first,
     )
