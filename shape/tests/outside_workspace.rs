@@ -57,7 +57,7 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn a_crate_outside_the_workspace_uses_both_generated_crates_the_same_way() {
+fn a_crate_outside_the_workspace_uses_every_generated_crate_the_same_way() {
     let root: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("repository root")
@@ -72,9 +72,11 @@ fn a_crate_outside_the_workspace_uses_both_generated_crates_the_same_way() {
              [dependencies]\n\
              payspec-ksher = {{ path = \"{}\", features = [\"client\"] }}\n\
              payspec-alipayplus = {{ path = \"{}\", features = [\"client\"] }}\n\
+             payspec-antom = {{ path = \"{}\", features = [\"client\"] }}\n\
              payspec-runtime = {{ path = \"{}\", features = [\"client\"] }}\n\n[workspace]\n",
             path("generated/ksher"),
             path("generated/alipayplus"),
+            path("generated/antom"),
             path("runtime"),
         ),
     )
@@ -93,6 +95,12 @@ fn a_crate_outside_the_workspace_uses_both_generated_crates_the_same_way() {
         "inquiry_payment",
         "InquiryPayment",
         "verify_http_notify_payment",
+    ));
+    main.push_str(&shape(
+        "payspec_antom",
+        "inquiry_refund",
+        "InquiryRefund",
+        "verify_http_notify_refund",
     ));
     std::fs::write(dir.join("src/main.rs"), main).expect("main.rs");
     let out = cargo(
