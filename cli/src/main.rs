@@ -195,7 +195,8 @@ enum KsherCmd {
         /// Operation wire name, e.g. `order_refund`.
         #[arg(long)]
         operation: String,
-        /// JSON object of parameters (strings and integers; appid, nonce_str, time_stamp used when present).
+        /// JSON object of every parameter to sign (strings and integers), common ones included:
+        /// exactly these are signed, none is added.
         #[arg(long)]
         params: PathBuf,
         /// Merchant private key, PKCS#1 or PKCS#8 PEM.

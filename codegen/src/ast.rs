@@ -444,8 +444,20 @@ pub struct OperationDef {
     pub source: Option<Text>,
     pub doubt: Option<Text>,
     pub creates: Option<Spanned<bool>>,
+    /// How the operation departs from the spec's common parameters, by common parameter name.
+    pub common: Option<Map<CommonUseDef>>,
     pub request: Spanned<BodyDef>,
     pub response: Spanned<BodyDef>,
+}
+
+/// An operation's use of a common parameter: whether it requires it, and other names it accepts
+/// for it (`also`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping")]
+pub struct CommonUseDef {
+    pub required: Option<Spanned<bool>>,
+    pub also: Option<Spanned<Vec<Text>>>,
+    pub doubt: Option<Text>,
 }
 
 /// A request, response or notification body: a named object type (`type`) or inline `fields`

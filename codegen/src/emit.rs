@@ -1104,23 +1104,34 @@ fn form_operation_rs(api: &Api, op: &Operation) -> TokenStream {
     };
     let rules_doc = rules_doc(&op.rules);
 
-    // Signing order: common and operation parameters merged, sorted by wire name.
-    let mut order: Vec<(&Field, bool)> = api
+    // Signing order: common parameters (and the operation's other names for them) and
+    // operation parameters merged, sorted by wire name. `None`: a common parameter.
+    let aliases = op.common_rules.iter().flat_map(|r| r.aliases.iter());
+    let mut order: Vec<(&str, Option<&Field>)> = api
         .common
         .iter()
-        .map(|f| (f, true))
-        .chain(op.request.iter().map(|f| (f, false)))
+        .map(|f| (f.wire.as_str(), None))
+        .chain(aliases.map(|a| (a.as_str(), None)))
+        .chain(op.request.iter().map(|f| (f.wire.as_str(), Some(f))))
         .collect();
-    order.sort_by(|a, b| a.0.wire.as_bytes().cmp(b.0.wire.as_bytes()));
-    let pushes = order.iter().map(|(f, is_common)| {
-        let w = &f.wire;
-        if *is_common {
-            quote!(common.write(#w, w);)
-        } else {
+    order.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let pushes = order.iter().map(|(w, field)| match field {
+        None => quote!(common.write(#w, w);),
+        Some(f) => {
             let n = ident(&f.rust);
             quote!(w.param(#w, &self.#n);)
         }
     });
+    let common_rules = if op.common_rules.is_empty() {
+        quote!()
+    } else {
+        let rows = op.common_rules.iter().map(|r| {
+            let (name, required, aliases) = (&r.name, r.required, &r.aliases);
+            quote!(CommonRule { name: #name, required: #required, aliases: &[#(#aliases),*] })
+        });
+        quote!(const COMMON_RULES: &'static [CommonRule] = &[#(#rows),*];)
+    };
+    let common_doc = common_rules_doc(api, &op.common_rules);
     let required_reads: Vec<TokenStream> = op
         .request
         .iter()
@@ -1160,6 +1171,7 @@ fn form_operation_rs(api: &Api, op: &Operation) -> TokenStream {
 
         #op_doc
         #rules_doc
+        #common_doc
         #[derive(Clone, Debug, #default PartialEq, Eq)]
         pub struct #request {
             #(#fields)*
@@ -1177,6 +1189,7 @@ fn form_operation_rs(api: &Api, op: &Operation) -> TokenStream {
             const PATH: &'static str = #path;
             const CREATES: bool = #creates;
             const SIGNED_FIELDS: Option<&'static [&'static str]> = #signed;
+            #common_rules
             type Response = crate::types::#data;
 
             fn check(&self) -> Result<(), ValidationError> {
@@ -1194,6 +1207,47 @@ fn form_operation_rs(api: &Api, op: &Operation) -> TokenStream {
             }
         }
     }
+}
+
+/// Doc lines on how a form request departs from the common parameters.
+fn common_rules_doc(api: &Api, rules: &[CommonRule]) -> TokenStream {
+    if rules.is_empty() {
+        return quote!();
+    }
+    let mut lines = vec![
+        String::new(),
+        " # Common parameters".to_owned(),
+        String::new(),
+    ];
+    for r in rules {
+        let default = api
+            .common
+            .iter()
+            .find(|c| c.wire == r.name)
+            .is_some_and(|c| c.required);
+        let mut line = format!(" - `{}`", r.name);
+        if r.required != default {
+            line.push_str(if r.required {
+                " is required here"
+            } else {
+                " is optional here: `CommonParams::remove` it to send the request without it"
+            });
+        }
+        if !r.aliases.is_empty() {
+            let names: Vec<String> = r.aliases.iter().map(|a| format!("`{a}`")).collect();
+            line.push_str(&format!(
+                "{} may be sent as {} instead (`CommonParams::rename`); exactly the name given is signed",
+                if r.required != default { ";" } else { "" },
+                names.join(" or ")
+            ));
+        }
+        line.push('.');
+        lines.push(line);
+        if let Some(d) = &r.doubt {
+            lines.push(format!("   Doubt: {d}"));
+        }
+    }
+    quote!(#(#[doc = #lines])*)
 }
 
 fn json_operation_rs(op: &Operation) -> TokenStream {

@@ -263,6 +263,19 @@ pub struct Operation {
     /// Dotted wire path of the answer's status (an enum with outcome labels), when the spec
     /// names it; otherwise the generator takes the first such member it finds.
     pub status: Option<String>,
+    /// Where the operation departs from the spec's common parameters (form transport only).
+    pub common_rules: Vec<CommonRule>,
+}
+
+/// How one operation uses common parameter `name`.
+#[derive(Clone, Debug)]
+pub struct CommonRule {
+    pub name: String,
+    /// Whether the operation requires it (the common parameter's own flag unless overridden).
+    pub required: bool,
+    /// Other names the operation accepts for it; exactly the name given is signed.
+    pub aliases: Vec<String>,
+    pub doubt: Option<String>,
 }
 
 #[derive(Clone, Debug)]

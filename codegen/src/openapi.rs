@@ -343,10 +343,42 @@ fn paths(api: &Api) -> Value {
                 let Signature::SortedParams { param, .. } = &api.signature else {
                     continue;
                 };
+                // The operation's common rules: its own requiredness, and other accepted names
+                // (then one of the names is required, which `anyOf` says).
                 let mut fields: Vec<Field> = api.common.clone();
+                let mut one_of_names = Vec::new();
+                for rule in &op.common_rules {
+                    let Some(base) = fields.iter_mut().find(|f| f.wire == rule.name) else {
+                        continue;
+                    };
+                    base.required = rule.required && rule.aliases.is_empty();
+                    let base = base.clone();
+                    if rule.required && !rule.aliases.is_empty() {
+                        let names: Vec<&str> = std::iter::once(rule.name.as_str())
+                            .chain(rule.aliases.iter().map(String::as_str))
+                            .collect();
+                        one_of_names.push(json!({ "anyOf": names.iter().map(|n| json!({ "required": [n] })).collect::<Vec<_>>() }));
+                    }
+                    for alias in &rule.aliases {
+                        fields.push(Field {
+                            wire: alias.clone(),
+                            required: false,
+                            description: Some(format!(
+                                "`{}` under another name this operation accepts; send one of them.",
+                                rule.name
+                            )),
+                            ..base.clone()
+                        });
+                    }
+                }
                 fields.extend(op.request.iter().cloned());
                 fields.sort_by(|a, b| a.wire.cmp(&b.wire));
                 let mut schema = object_schema(&fields, &op.rules, false);
+                if !one_of_names.is_empty() {
+                    let mut all = schema["allOf"].as_array().cloned().unwrap_or_default();
+                    all.extend(one_of_names);
+                    schema["allOf"] = json!(all);
+                }
                 schema["properties"][param.as_str()] = json!({
                     "type": "string",
                     "description": "The request signature (x-payspec-signature).",
@@ -402,6 +434,20 @@ fn paths(api: &Api) -> Value {
         }
         if let Some(s) = &op.status {
             post["x-payspec-status"] = json!(s);
+        }
+        if !op.common_rules.is_empty() {
+            let rules: Map<String, Value> = op
+                .common_rules
+                .iter()
+                .map(|r| {
+                    let mut rule = json!({ "required": r.required, "also": r.aliases });
+                    if let Some(d) = &r.doubt {
+                        rule["doubt"] = json!(d);
+                    }
+                    (r.name.clone(), rule)
+                })
+                .collect();
+            post["x-payspec-common"] = Value::Object(rules);
         }
         out.insert(op.path.clone(), json!({ "post": post }));
     }

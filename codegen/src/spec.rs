@@ -1320,6 +1320,7 @@ impl<'a> Ctx<'a> {
             }
         };
         request.shrink_to_fit();
+        let common_rules = self.lower_common_rules(def, common, &request, &what)?;
 
         let resp = &def.response;
         let resp_what = format!("response of {what}");
@@ -1388,7 +1389,70 @@ impl<'a> Ctx<'a> {
             response_type,
             signed_fields,
             status,
+            common_rules,
         })
+    }
+
+    /// An operation's `common:` rules over the spec's common parameters.
+    fn lower_common_rules(
+        &self,
+        def: &Spanned<ast::OperationDef>,
+        common: &[Field],
+        request: &[Field],
+        what: &str,
+    ) -> Result<Vec<CommonRule>, SpecError> {
+        let locate = self.locate;
+        let Some(map) = &def.common else {
+            return Ok(Vec::new());
+        };
+        if self.transport != Transport::FormJson {
+            return Err(SpecError::new(
+                locate.key(def.span(), "common"),
+                format!("`common` of {what}: only form requests have common parameters"),
+            ));
+        }
+        let mut rules: Vec<CommonRule> = Vec::new();
+        for (name, rule) in map.iter() {
+            let at = locate.key(map.span(), name);
+            let Some(param) = common.iter().find(|c| c.wire == name) else {
+                return Err(SpecError::new(
+                    at,
+                    format!("`{name}` in `common` of {what} is not a common parameter"),
+                ));
+            };
+            if rule.required.is_none() && rule.also.is_none() {
+                return Err(SpecError::new(
+                    at,
+                    format!("`common` `{name}` of {what} needs `required` or `also`"),
+                ));
+            }
+            let mut aliases = Vec::new();
+            for alias in rule.also.iter().flat_map(|a| a.iter()) {
+                let alias_at = locate.at(alias.span());
+                let taken = common.iter().any(|c| c.wire == **alias)
+                    || request.iter().any(|f| f.wire == **alias)
+                    || self.sign_param.as_deref() == Some(alias.as_str())
+                    || rules.iter().any(|r| r.aliases.contains(alias))
+                    || aliases.contains(&**alias);
+                if !wire_name_ok(alias) || taken {
+                    return Err(SpecError::new(
+                        alias_at,
+                        format!(
+                            "`{}` cannot name `{name}` in {what}: it must be an identifier no parameter of the operation uses",
+                            alias.as_str()
+                        ),
+                    ));
+                }
+                aliases.push(alias.to_string());
+            }
+            rules.push(CommonRule {
+                name: name.to_owned(),
+                required: rule.required.as_ref().map_or(param.required, |r| **r),
+                aliases,
+                doubt: text_of(&rule.doubt),
+            });
+        }
+        Ok(rules)
     }
 
     /// `status` and `signed_fields` belong to responses only.

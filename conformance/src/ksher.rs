@@ -3,7 +3,7 @@
 
 use payspec_ksher::{SignParamsError, SignedRequest, Signer, Verifier};
 use payspec_runtime::sorted_params::{ResponseError, VerifiedEnvelope};
-use payspec_runtime::{PrivateKey, PublicKey, ValidationError, Verified};
+use payspec_runtime::{PrivateKey, PublicKey, Verified};
 use serde_json::{Map, Value};
 
 use crate::vectors::param_text;
@@ -14,18 +14,15 @@ pub enum SignFailure {
     /// A parameter value is neither a string nor an integer.
     #[error("{0}")]
     BadValue(String),
-    /// `appid` is missing (it names the merchant).
-    #[error(transparent)]
-    Missing(ValidationError),
     /// Unknown operation, unknown / missing / invalid parameter, a broken rule, or RSA failed.
     #[error(transparent)]
     Sign(#[from] SignParamsError),
 }
 
 /// Builds the typed request of `operation` from `params` (strings and integers, common
-/// parameters included), then validates and signs it. `appid`, `nonce_str` and `time_stamp` are
-/// taken from `params` when present; otherwise the nonce and time are fresh and `appid` is
-/// required.
+/// parameters included), then validates and signs exactly those parameters: nothing is added
+/// (no fresh nonce or time, no merchant id), so a parameter the operation requires must be in
+/// `params`, and one it does not require (e.g. `time_stamp` of `merchant_info`) may be left out.
 pub fn sign_params(
     operation: &str,
     params: &Map<String, Value>,
@@ -36,18 +33,12 @@ pub fn sign_params(
         .map(|(name, value)| param_text(name, value).map(|t| (name.clone(), t)))
         .collect::<Result<_, _>>()
         .map_err(SignFailure::BadValue)?;
-    let appid = texts
-        .iter()
-        .find(|(n, _)| n == "appid")
-        .map(|(_, v)| v.clone())
-        .ok_or(SignFailure::Missing(ValidationError::Missing {
-            field: "appid".into(),
-        }))?;
     let pairs: Vec<(&str, &str)> = texts
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
-    Ok(Signer::new(appid, key.clone()).sign_params(operation, &pairs)?)
+    // The signer's own merchant id, nonce and clock are not used by `sign_params`.
+    Ok(Signer::new(String::new(), key.clone()).sign_params(operation, &pairs)?)
 }
 
 /// Verifies a Ksher response or notification body of the named operation / notification.

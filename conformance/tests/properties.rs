@@ -908,16 +908,21 @@ fn ksher_string_to_verify(data: &[(String, J)], signed: Option<&[String]>) -> St
     out
 }
 
-/// Builds and signs a Ksher request from text parameters; a validation error names its field.
+/// Builds and signs a Ksher request from text parameters (the merchant id `appid` added when
+/// they lack it: `sign_params` signs exactly what it is given); a validation error names its
+/// field.
 fn ksher_sign(
     op: &str,
     params: &[(String, String)],
     key: &PrivateKey,
 ) -> Result<payspec_ksher::SignedRequest, ValidationError> {
-    let pairs: Vec<(&str, &str)> = params
+    let mut pairs: Vec<(&str, &str)> = params
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
+    if !pairs.iter().any(|(n, _)| *n == "appid") {
+        pairs.push(("appid", APPID));
+    }
     let signer = payspec_ksher::Signer::new(APPID, key.clone());
     signer.sign_params(op, &pairs).map_err(|e| match e {
         payspec_ksher::SignParamsError::Sign(payspec_ksher::SignError::Invalid(e)) => e,

@@ -291,10 +291,10 @@ impl ApiHandler for KsherApi {
 
 fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
     // Path → operation by the generated route table.
-    let Some((name, host)) = payspec_ksher::Api::OPERATIONS
+    let Some((name, host, rules)) = payspec_ksher::Api::OPERATIONS
         .iter()
         .find(|e| e.path == request.path)
-        .map(|e| (e.name, e.host))
+        .map(|e| (e.name, e.host, e.common_rules))
     else {
         return Outgoing::text(404, "no Ksher operation at this path");
     };
@@ -311,10 +311,16 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
         Ok(form) => form,
         Err((code, message)) => return error_envelope(host, code, &message, now),
     };
-    let (Some(appid), Some(nonce)) = (
-        common.get("appid").map(str::to_owned),
-        common.get("nonce_str").map(str::to_owned),
-    ) else {
+    // The merchant id, under `appid` or a name the operation accepts for it (`mch_appid`).
+    let appid_names = rules
+        .iter()
+        .filter(|r| r.name == "appid")
+        .flat_map(|r| r.aliases.iter().copied());
+    let appid = std::iter::once("appid")
+        .chain(appid_names)
+        .find_map(|n| common.get(n))
+        .map(str::to_owned);
+    let (Some(appid), Some(nonce)) = (appid, common.get("nonce_str").map(str::to_owned)) else {
         let missing = if params.iter().any(|(n, _)| n == "appid") {
             "nonce_str"
         } else {
@@ -327,14 +333,6 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
             now,
         );
     };
-    if common.get("time_stamp").is_none() {
-        return error_envelope(
-            host,
-            CODE_PARAMS,
-            "missing required parameter `time_stamp`",
-            now,
-        );
-    }
     if let Some(expected) = &gateway.client_id {
         if *expected != appid {
             return error_envelope(

@@ -307,6 +307,55 @@ fn every_operation_against_the_mock_with_notifications() {
     mock.shutdown();
 }
 
+/// `merchant_info` with the merchant id as `mch_appid` and no `time_stamp` (what D1's table
+/// allows) is served; an operation without that rule refuses both.
+#[test]
+fn operations_accept_the_common_parameter_names_of_the_spec() {
+    let mock = support::start(Api::Ksher);
+    let client = KsherClient::new(&mock);
+    let send = |signed: payspec_ksher::SignedRequest| {
+        support::send(&client.agent, signed.to_http(&client.base_url).unwrap())
+    };
+    let mut common = client.signer.common_params();
+    common.remove("time_stamp");
+    common
+        .rename::<MerchantInfoRequest>("appid", "mch_appid")
+        .unwrap();
+    let signed = client
+        .signer
+        .sign_with_common(&MerchantInfoRequest::new(), common)
+        .unwrap();
+    assert!(signed
+        .form
+        .string_to_sign
+        .starts_with("mch_appid=mch35005nonce_str="));
+    let answer = client
+        .verifier
+        .verify_http_response::<MerchantInfoRequest, _>(&send(signed))
+        .expect("served and verified")
+        .into_inner();
+    assert_eq!(answer.data.account_type.as_deref(), Some("Test"));
+
+    // order_query requires time_stamp: a form without it is the gateway's parameter error.
+    let form = signed_form(&[
+        ("appid", support::KSHER_APPID),
+        ("mch_order_no", "A1"),
+        ("nonce_str", "abc"),
+    ]);
+    let response = support::post(
+        &client.agent,
+        &format!("{}/order_query", client.base_url),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    );
+    let body = envelope(response.body());
+    assert_ne!(body["code"], 0, "{body}");
+    assert!(
+        body["msg"].as_str().unwrap_or("").contains("time_stamp"),
+        "{body}"
+    );
+}
+
 #[test]
 fn a_request_signed_with_another_key_gets_an_error_envelope() {
     let mock = support::start(Api::Ksher);

@@ -47,6 +47,19 @@ pub struct CommonParam {
     pub max_len: Option<usize>,
 }
 
+/// How one operation departs from the API's common parameter `name`: whether it requires it,
+/// and the other names it accepts for it (e.g. Ksher's `merchant_info` takes the merchant id as
+/// `appid` or `mch_appid`). Exactly the name given is signed.
+#[derive(Clone, Copy, Debug)]
+pub struct CommonRule {
+    /// The common parameter.
+    pub name: &'static str,
+    /// Whether this operation requires it (under its name or an alias).
+    pub required: bool,
+    /// Other names this operation accepts for it.
+    pub aliases: &'static [&'static str],
+}
+
 /// What a generated crate tells the runtime about its API: static tables only.
 pub trait Api: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The API's hosts.
@@ -81,6 +94,8 @@ pub trait Operation: Sized {
     const CREATES: bool;
     /// Signed subset of the response `data` members (`None`: all are signed).
     const SIGNED_FIELDS: Option<&'static [&'static str]>;
+    /// Where this operation departs from the API's common parameters (none by default).
+    const COMMON_RULES: &'static [CommonRule] = &[];
     /// Typed response `data`.
     type Response: serde::de::DeserializeOwned + serde::Serialize;
     /// Checks the spec's rules (lengths, values, groups); reports every broken rule.
@@ -129,6 +144,8 @@ pub struct OperationEntry<A: Api> {
     pub creates: bool,
     /// Signed subset of its answer's `data` (`None`: all members).
     pub signed_fields: Option<&'static [&'static str]>,
+    /// Where it departs from the API's common parameters.
+    pub common_rules: &'static [CommonRule],
     /// Reads the typed request from text parameters (common ones included), checks it and
     /// signs it.
     pub sign_params: SignParamsFn<A>,
@@ -154,6 +171,7 @@ impl<A: Api> OperationEntry<A> {
             path: O::PATH,
             creates: O::CREATES,
             signed_fields: O::SIGNED_FIELDS,
+            common_rules: O::COMMON_RULES,
             sign_params: sign_params::<O>,
             verify_typed: verify_as_json::<O>,
         }
@@ -217,21 +235,19 @@ fn as_json<T: serde::Serialize>(
     })
 }
 
+/// Signs exactly the given parameters: the signer adds no common parameter they lack.
 fn sign_params<O: Operation>(
     signer: &Signer<O::Api>,
     params: &[(&str, &str)],
 ) -> Result<SignedRequest<O::Api>, SignError> {
     let (request, given) = read_params::<O>(params.iter().copied())?;
-    let mut common = signer.common_params();
-    for (name, value) in &given.values {
-        common.set::<O::Api>(name, value);
-    }
-    signer.sign_with_common(&request, common)
+    signer.sign_with_common(&request, given)
 }
 
 /// Reads the typed request of operation `O` from `name=value` text pairs (a received form, the
-/// CLI's parameters) and checks the spec's rules. Common parameters are returned apart; a name
-/// given twice, an unknown, missing or invalid parameter and every broken rule are errors.
+/// CLI's parameters) and checks the spec's rules, the common parameters' included. Common
+/// parameters (under their names or the operation's aliases) are returned apart; a name given
+/// twice, an unknown, missing or invalid parameter and every broken rule are errors.
 pub fn read_params<'a, O: Operation>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<(O, CommonParams), ValidationError> {
@@ -244,14 +260,17 @@ pub fn read_params<'a, O: Operation>(
                 reason: "given more than once".into(),
             });
         }
-        if !common.set::<O::Api>(name, value) {
+        if !common.set_for::<O>(name, value) {
             rest.push((name, value));
         }
     }
     let mut reader = ParamReader::new(O::NAME, rest)?;
     let request = O::from_params(&mut reader);
     let request = reader.finish(request)?;
-    request.check()?;
+    let mut checks = crate::api::Checks::default();
+    checks.nested(common.validate_for::<O>());
+    checks.nested(request.check());
+    checks.finish()?;
     Ok((request, common))
 }
 
@@ -289,6 +308,53 @@ impl CommonParams {
         true
     }
 
+    /// Sets common parameter `name` of operation `O`: a common parameter of its API, or one of
+    /// the operation's aliases for one (signed under exactly that name). `false` if `name` is
+    /// neither.
+    pub fn set_for<O: Operation>(&mut self, name: &str, value: &str) -> bool {
+        if self.set::<O::Api>(name, value) {
+            return true;
+        }
+        let Some(alias) = O::COMMON_RULES
+            .iter()
+            .flat_map(|r| r.aliases.iter())
+            .find(|a| **a == name)
+        else {
+            return false;
+        };
+        match self.values.iter_mut().find(|(n, _)| n == alias) {
+            Some((_, v)) => value.clone_into(v),
+            None => self.values.push((alias, value.to_owned())),
+        }
+        true
+    }
+
+    /// Removes `name` (e.g. a common parameter an operation does not require); its value, if it
+    /// was set.
+    pub fn remove(&mut self, name: &str) -> Option<String> {
+        let at = self.values.iter().position(|(n, _)| *n == name)?;
+        Some(self.values.remove(at).1)
+    }
+
+    /// Sends the value of common parameter `from` under `to`, one of the names operation `O`
+    /// accepts for it (e.g. `appid` as `mch_appid` for Ksher's `merchant_info`).
+    pub fn rename<O: Operation>(&mut self, from: &str, to: &str) -> Result<(), ValidationError> {
+        let accepted = O::COMMON_RULES
+            .iter()
+            .any(|r| r.name == from && r.aliases.contains(&to));
+        if !accepted {
+            return Err(ValidationError::Invalid {
+                field: to.to_owned(),
+                reason: format!("`{}` does not accept `{from}` under this name", O::NAME),
+            });
+        }
+        let value = self.remove(from).ok_or_else(|| ValidationError::Missing {
+            field: from.to_owned(),
+        })?;
+        self.set_for::<O>(to, &value);
+        Ok(())
+    }
+
     /// Writes `name` if it is set (generated `write_params` call it in signing order).
     pub fn write(&self, name: &'static str, writer: &mut ParamWriter) {
         if let Some(v) = self.get(name) {
@@ -298,16 +364,54 @@ impl CommonParams {
 
     /// Checks the values against the common parameters of `A` (required, lengths, times).
     pub fn validate<A: Api>(&self) -> Result<(), ValidationError> {
+        self.validate_with::<A>("", &[])
+    }
+
+    /// Checks the values against the common parameters of operation `O`: its API's, with the
+    /// operation's rules (what it does not require, the other names it accepts). A name that is
+    /// neither, or one parameter under two names, is an error.
+    pub fn validate_for<O: Operation>(&self) -> Result<(), ValidationError> {
+        self.validate_with::<O::Api>(O::NAME, O::COMMON_RULES)
+    }
+
+    fn validate_with<A: Api>(
+        &self,
+        operation: &'static str,
+        rules: &[CommonRule],
+    ) -> Result<(), ValidationError> {
         let mut checks = crate::api::Checks::default();
+        for (name, _) in &self.values {
+            let known = A::COMMON.iter().any(|p| p.name == *name)
+                || rules.iter().any(|r| r.aliases.contains(name));
+            if !known {
+                checks.add(Err(ValidationError::Unknown {
+                    operation,
+                    name: (*name).to_owned(),
+                }));
+            }
+        }
         for p in A::COMMON {
-            let Some(v) = self.get(p.name) else {
-                if p.required {
+            let rule = rules.iter().find(|r| r.name == p.name);
+            let names =
+                std::iter::once(p.name).chain(rule.map_or(&[][..], |r| r.aliases).iter().copied());
+            let given: Vec<(&str, &str)> =
+                names.filter_map(|n| self.get(n).map(|v| (n, v))).collect();
+            if let [_, (second, _), ..] = given.as_slice() {
+                checks.add(Err(ValidationError::Invalid {
+                    field: (*second).to_owned(),
+                    reason: format!("sent together with `{}`; send one of them", given[0].0),
+                }));
+                continue;
+            }
+            let Some(&(name, v)) = given.first() else {
+                if rule.map_or(p.required, |r| r.required) {
                     checks.add(Err(ValidationError::Missing {
                         field: p.name.to_owned(),
                     }));
                 }
                 continue;
             };
+            let p = CommonParam { name, ..*p };
             if p.source == CommonSource::ClockCompact {
                 checks.add(crate::validate::compact_time(p.name, v));
             }
@@ -470,7 +574,7 @@ impl<A: Api> Signer<A> {
             .into());
         }
         let mut checks = crate::api::Checks::default();
-        checks.nested(common.validate::<A>());
+        checks.nested(common.validate_for::<O>());
         checks.nested(request.check());
         checks.finish()?;
         let mut writer = ParamWriter::default();
@@ -485,8 +589,10 @@ impl<A: Api> Signer<A> {
         })
     }
 
-    /// Signs an operation named at run time from its text parameters (common ones included:
-    /// they replace the signer's), as the CLI and the conformance runner do.
+    /// Signs an operation named at run time from exactly its text parameters, as the CLI and
+    /// the conformance runner do: common parameters come from `params` only (the signer's
+    /// merchant id, nonce and clock are not used), so a parameter the operation requires and
+    /// `params` lack is an error, and one it does not require is not added.
     pub fn sign_params(
         &self,
         operation: &str,
@@ -786,7 +892,7 @@ impl<A: Api, O: Operation<Api = A>> MakeExchange<O> for Gateway<A> {
 
 /// The names generated operation modules of this scheme use (one glob import).
 pub mod prelude {
-    pub use super::{CommonParams, Operation};
+    pub use super::{CommonParams, CommonRule, Operation};
     pub use crate::api::{Checks, ParamReader};
     pub use crate::sorted_params::ParamWriter;
     pub use crate::validate::{self, At};

@@ -1,0 +1,150 @@
+//! Operations that depart from the common parameters (spec `common:`): Ksher's `merchant_info`
+//! takes the merchant id as `appid` or `mch_appid` and does not require `time_stamp`;
+//! `get_settlement_info` takes `mch_appid` too. Exactly the names given are signed, through the
+//! typed request, the CLI's loose parameters and the mock.
+
+use payspec_ksher::operations::{
+    get_settlement_info::GetSettlementInfoRequest, merchant_info::MerchantInfoRequest,
+    order_query::OrderQueryRequest,
+};
+use payspec_ksher::{Signer, ValidationError};
+use payspec_runtime::{Backend, FixedClock, FixedNonce, PrivateKey};
+use serde_json::json;
+
+fn signer() -> Signer {
+    let key = PrivateKey::generate(Backend::default(), 1024).expect("key");
+    Signer::new("mch35005", key)
+        .with_nonce_source(FixedNonce("n0nce".into()))
+        .with_clock(FixedClock(
+            payspec_runtime::time::OffsetDateTime::UNIX_EPOCH,
+        ))
+}
+
+/// The signed string of `request` with the signer's common parameters changed by `edit`.
+fn signed<O: payspec_ksher::Operation>(
+    request: &O,
+    edit: impl FnOnce(&mut payspec_ksher::CommonParams) -> Result<(), ValidationError>,
+) -> Result<String, String> {
+    let signer = signer();
+    let mut common = signer.common_params();
+    edit(&mut common).map_err(|e| e.to_string())?;
+    signer
+        .sign_with_common(request, common)
+        .map(|s| s.form.string_to_sign)
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn typed_requests_send_exactly_the_names_chosen() {
+    let info = MerchantInfoRequest::new();
+    let check = |got: Result<String, String>, want: Result<&str, &str>| match (&got, want) {
+        (Ok(g), Ok(w)) => assert_eq!(g, w),
+        (Err(g), Err(w)) => assert!(g.contains(w), "{g:?} does not contain {w:?}"),
+        _ => panic!("got {got:?}, want {want:?}"),
+    };
+    // As every SDK sends it.
+    check(
+        signed(&info, |_| Ok(())),
+        Ok("appid=mch35005nonce_str=n0ncetime_stamp=19700101000000"),
+    );
+    // merchant_info does not require time_stamp: left out, it is not signed.
+    check(
+        signed(&info, |c| {
+            c.remove("time_stamp");
+            Ok(())
+        }),
+        Ok("appid=mch35005nonce_str=n0nce"),
+    );
+    // The merchant id as `mch_appid` (D1's spelling): signed in its own sorted place.
+    check(
+        signed(&info, |c| {
+            c.rename::<MerchantInfoRequest>("appid", "mch_appid")
+        }),
+        Ok("mch_appid=mch35005nonce_str=n0ncetime_stamp=19700101000000"),
+    );
+    check(
+        signed(&GetSettlementInfoRequest::new("2024-03-01", "2024-03-31"), |c| {
+            c.rename::<GetSettlementInfoRequest>("appid", "mch_appid")
+        }),
+        Ok("begin_date=2024-03-01end_date=2024-03-31mch_appid=mch35005nonce_str=n0ncetime_stamp=19700101000000"),
+    );
+    // Both names at once: one parameter sent twice.
+    check(
+        signed(&info, |c| {
+            c.set_for::<MerchantInfoRequest>("mch_appid", "mch35005");
+            Ok(())
+        }),
+        Err("sent together with `appid`"),
+    );
+    // Operations without the rule: no other name, and time_stamp stays required.
+    let query = OrderQueryRequest::new().mch_order_no("A1");
+    check(
+        signed(&query, |c| {
+            c.rename::<OrderQueryRequest>("appid", "mch_appid")
+        }),
+        Err("does not accept `appid` under this name"),
+    );
+    check(
+        signed(&query, |c| {
+            assert!(!c.set_for::<OrderQueryRequest>("mch_appid", "mch35005"));
+            c.remove("time_stamp");
+            Ok(())
+        }),
+        Err("time_stamp"),
+    );
+    // merchant_info still requires a merchant id under one of its names.
+    check(
+        signed(&info, |c| {
+            c.remove("appid");
+            Ok(())
+        }),
+        Err("appid"),
+    );
+}
+
+/// The CLI's loose parameters: signed exactly as given, nothing added.
+#[test]
+fn loose_parameters_are_signed_exactly() {
+    let key = PrivateKey::generate(Backend::default(), 1024).expect("key");
+    let sign = |op: &str, params: serde_json::Value| {
+        let map = params.as_object().expect("object").clone();
+        payspec_conformance::ksher::sign_params(op, &map, &key)
+            .map(|s| s.form.string_to_sign)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        sign(
+            "merchant_info",
+            json!({"mch_appid": "mch35005", "nonce_str": "abc"})
+        )
+        .unwrap(),
+        "mch_appid=mch35005nonce_str=abc"
+    );
+    assert_eq!(
+        sign(
+            "merchant_info",
+            json!({"appid": "mch35005", "nonce_str": "abc", "time_stamp": "20240101120000"})
+        )
+        .unwrap(),
+        "appid=mch35005nonce_str=abctime_stamp=20240101120000"
+    );
+    // Nothing is added: an operation that requires time_stamp refuses a file without it.
+    let missing = sign(
+        "order_query",
+        json!({"appid": "mch35005", "nonce_str": "abc", "mch_order_no": "A1"}),
+    )
+    .unwrap_err();
+    assert!(missing.contains("time_stamp"), "{missing}");
+    let twice = sign(
+        "merchant_info",
+        json!({"appid": "mch35005", "mch_appid": "mch35005", "nonce_str": "abc"}),
+    )
+    .unwrap_err();
+    assert!(twice.contains("mch_appid"), "{twice}");
+    let foreign = sign(
+        "order_query",
+        json!({"mch_appid": "mch35005", "nonce_str": "abc", "time_stamp": "20240101120000", "mch_order_no": "A1"}),
+    )
+    .unwrap_err();
+    assert!(foreign.contains("mch_appid"), "{foreign}");
+}
