@@ -119,3 +119,71 @@ fn response_verification_vectors() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Merchant registration (this project's own vectors, `scripts/make-header-rsa-vectors.py`):
+/// signing, typed bodies, and verification into the typed answers and notification.
+#[test]
+fn registration_vectors() {
+    use payspec_alipayplus::types::NotifyRegistrationStatusData;
+    let signing: VectorFile<AlipaySigningCase> =
+        load("alipayplus/registration-request-signing.json");
+    assert!(signing.cases.len() >= 5, "vector file shrank");
+    let mut failures = header_rsa::signing_failures::<payspec_alipayplus::Api>(&signing.cases);
+    let (bodies, typed) =
+        header_rsa::body_failures::<payspec_alipayplus::Api>(&signing.cases, |op, body| {
+            (op == "notifyRegistrationStatus").then(|| {
+                payspec_runtime::json::from_str_strict::<NotifyRegistrationStatusData>(body)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+    assert_eq!(typed, signing.cases.len());
+    failures.extend(bodies);
+    let verification: VectorFile<AlipayVerificationCase> =
+        load("alipayplus/registration-response-verification.json");
+    assert!(verification.cases.len() >= 5, "vector file shrank");
+    failures.extend(
+        header_rsa::verification_failures::<payspec_alipayplus::Api>(
+            &verification.cases,
+            reasons::ALIPAYPLUS_FLAG_REASONS,
+            |case, key, now| {
+                let verifier = Verifier::new(&case.client_id, key.clone());
+                let (time, sig, body) = (
+                    case.time.as_deref(),
+                    case.signature_header.as_deref(),
+                    case.body.as_bytes(),
+                );
+                match (case.kind.as_str(), case.path.as_str()) {
+                    ("notification", _) => {
+                        let data = verifier
+                            .verify_notify_registration_status(
+                                &case.path,
+                                time,
+                                sig,
+                                body,
+                                now.ok_or("no time")?,
+                            )
+                            .map_err(|e| e.to_string())?
+                            .into_inner()
+                            .data;
+                        let wallets = data.psp_registration_result_list.unwrap_or_default();
+                        if wallets.len() != 2 {
+                            return Err(format!("{} wallets", wallets.len()));
+                        }
+                        Ok(())
+                    }
+                    (_, "/aps/api/v1/merchants/registration") => verifier
+                        .verify_response::<types::RegistrationRequest>(time, sig, body)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    (_, "/aps/api/v1/merchants/inquiryRegistrationStatus") => verifier
+                        .verify_response::<types::InquiryRegistrationStatusRequest>(time, sig, body)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    (_, other) => Err(format!("no operation at {other}")),
+                }
+            },
+        ),
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

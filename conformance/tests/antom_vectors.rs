@@ -1,6 +1,6 @@
 //! Every case of `vectors/antom/` through the generated `payspec-antom` crate (every compiled RSA
 //! backend). The vectors are this project's own, made and checked with the openssl CLI by
-//! `scripts/make-antom-vectors.py`.
+//! `scripts/make-header-rsa-vectors.py`.
 
 use payspec_antom::types::{self, NotifyPaymentData, NotifyRefundData};
 use payspec_antom::{Verifier, VerifyNotifications};

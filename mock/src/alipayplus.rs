@@ -10,9 +10,12 @@ use std::sync::Arc;
 use payspec_alipayplus::types::response::Amount;
 use payspec_alipayplus::types::{
     ApiResult, CancelPaymentRequest, CancelPaymentResponse, ConsultPaymentRequest,
-    ConsultPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse, NotifyPaymentData,
-    PayRequest, PayResponse, PaymentMethodType, PaymentOption, RefundRequest, RefundResponse,
-    ResultCode, ResultStatus, Transaction, TransactionStatus, TransactionType,
+    ConsultPaymentResponse, InquiryPaymentRequest, InquiryPaymentResponse,
+    InquiryRegistrationStatusRequest, InquiryRegistrationStatusResponse, NotifyPaymentData,
+    NotifyRegistrationStatusData, PayRequest, PayResponse, PaymentMethodType, PaymentOption,
+    PspRegistrationResult, RefundRequest, RefundResponse, RegistrationRequest,
+    RegistrationResponse, RegistrationResult, RegistrationStatus, ResultCode, ResultStatus,
+    Transaction, TransactionStatus, TransactionType,
 };
 use payspec_alipayplus::{Api, HEADER_CLIENT_ID};
 use payspec_runtime::scheme::header_rsa::Operation;
@@ -23,7 +26,9 @@ use crate::gateway::{pay_link, ApiHandler, Gateway};
 use crate::header_rsa::{self as shared, iso, Refusal};
 use crate::http::{Incoming, Outgoing};
 use crate::notify::Delivery;
-use crate::store::{Action, Created, Order, OrderRef, OrderState, Refund, StoreError};
+use crate::store::{
+    Action, Created, Order, OrderRef, OrderState, Refund, Registration, StoreError,
+};
 
 /// The typed request of any Alipay+ operation (the mock dispatches on it).
 #[derive(Clone, Debug)]
@@ -34,6 +39,8 @@ enum AnyRequest {
     Refund(Box<RefundRequest>),
     /// Checked; the answer does not depend on its members.
     ConsultPayment,
+    Registration(Box<RegistrationRequest>),
+    InquiryRegistrationStatus(InquiryRegistrationStatusRequest),
 }
 
 impl AnyRequest {
@@ -52,6 +59,10 @@ impl AnyRequest {
             ConsultPaymentRequest::NAME => {
                 parse::<ConsultPaymentRequest>(json)?;
                 AnyRequest::ConsultPayment
+            }
+            RegistrationRequest::NAME => AnyRequest::Registration(Box::new(parse(json)?)),
+            InquiryRegistrationStatusRequest::NAME => {
+                AnyRequest::InquiryRegistrationStatus(parse(json)?)
             }
             other => {
                 return Err(payspec_runtime::ValidationError::Invalid {
@@ -92,7 +103,9 @@ struct ResultOnly {
 fn store_failure(e: &StoreError) -> ApiResult {
     let code = match e {
         StoreError::NotFound => ResultCode::OrderNotExist,
-        StoreError::OrderNoUsed | StoreError::RefundNoUsed => ResultCode::RepeatReqInconsistent,
+        StoreError::OrderNoUsed | StoreError::RefundNoUsed | StoreError::RegistrationNoUsed => {
+            ResultCode::RepeatReqInconsistent
+        }
         StoreError::InvalidState {
             state: OrderState::Closed,
             ..
@@ -194,7 +207,19 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
         }
         AnyRequest::CancelPayment(r) => {
             let target = order_ref(&r.payment_request_id, &r.payment_id);
-            let applied = gateway.store().apply(target, Action::Close, now);
+            let applied = {
+                let mut store = gateway.store();
+                match store.get(target).map(cancel_window_end) {
+                    Some(Some(end)) if now >= end => {
+                        let r = failed(
+                            ResultCode::CancelWindowExceed,
+                            format!("the cancellable period ended at {}", iso(end)),
+                        );
+                        return answer(gateway, path, Some(client_id), &ResultOnly { result: r });
+                    }
+                    _ => store.apply(target, Action::Close, now),
+                }
+            };
             let body = match applied {
                 Ok((order, _)) => CancelPaymentResponse {
                     unknown_members: Default::default(),
@@ -211,6 +236,31 @@ fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
         }
         AnyRequest::Refund(r) => {
             let body = refund(gateway, r, now);
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::Registration(r) => {
+            let body = register(gateway, client_id, r);
+            answer(gateway, path, Some(client_id), &body)
+        }
+        AnyRequest::InquiryRegistrationStatus(r) => {
+            let store = gateway.store();
+            let found = store.registration(
+                r.registration_request_id.as_deref(),
+                r.reference_merchant_id.as_deref(),
+                r.reference_store_id.as_deref(),
+            );
+            let body = match found {
+                Some(reg) => InquiryRegistrationStatusResponse {
+                    result: Some(success()),
+                    registration_result: Some(collective_result()),
+                    psp_registration_result_list: Some(psp_results(reg)),
+                    ..Default::default()
+                },
+                None => InquiryRegistrationStatusResponse {
+                    result: Some(failed(ResultCode::ProcessFail, "no such registration")),
+                    ..Default::default()
+                },
+            };
             answer(gateway, path, Some(client_id), &body)
         }
         AnyRequest::ConsultPayment => {
@@ -291,6 +341,7 @@ fn pay(
         "wallet".into(),
         r.payment_method.payment_method_type.as_str().into(),
     );
+    details.insert("initiated".into(), now.unix_timestamp().into());
     let created = {
         let mut store = gateway.store();
         let seq = store.next_seq();
@@ -395,6 +446,17 @@ fn refund(gateway: &Arc<Gateway>, r: &RefundRequest, now: OffsetDateTime) -> Ref
                 ..Default::default()
             };
         };
+        if let Some(end) = refund_window_end(order) {
+            if now > end {
+                return RefundResponse {
+                    result: Some(failed(
+                        ResultCode::RefundWindowExceed,
+                        format!("the refund window ended at {}", iso(end)),
+                    )),
+                    ..Default::default()
+                };
+            }
+        }
         if order.currency != currency {
             return RefundResponse {
                 result: Some(failed(
@@ -435,6 +497,121 @@ fn refund(gateway: &Arc<Gateway>, r: &RefundRequest, now: OffsetDateTime) -> Ref
             result: Some(store_failure(&e)),
             ..Default::default()
         },
+    }
+}
+
+/// The end of a payment's cancellable period: 00:15 UTC+8 of the day after it was initiated
+/// (APS-DOC api_acq/cancel_payment); `None` for an order without its initiation time.
+fn cancel_window_end(order: &Order) -> Option<OffsetDateTime> {
+    let initiated = order.details.get("initiated")?.as_i64()?;
+    let utc8 = time::UtcOffset::from_hms(8, 0, 0).ok()?;
+    let local = OffsetDateTime::from_unix_timestamp(initiated)
+        .ok()?
+        .to_offset(utc8);
+    let next_day = local.date().next_day()?;
+    Some(next_day.with_hms(0, 15, 0).ok()?.assume_offset(utc8))
+}
+
+/// The end of a payment's refund window: one calendar year after it was paid (APS-DOC
+/// api_acq/refund; 29 February becomes 28 February).
+fn refund_window_end(order: &Order) -> Option<OffsetDateTime> {
+    let paid = order.paid_at?;
+    let year = paid.year().checked_add(1)?;
+    paid.replace_year(year)
+        .or_else(|_| paid.replace_day(28).and_then(|p| p.replace_year(year)))
+        .ok()
+}
+
+/// Every registration is approved by the mock's wallets at once, except a merchant whose id
+/// contains `REJECT`, which is rejected (to exercise that path).
+fn psp_results(reg: &Registration) -> Vec<PspRegistrationResult> {
+    let rejected = reg.merchant_id.contains("REJECT");
+    [PaymentMethodType::Gcash, PaymentMethodType::AlipayCn]
+        .into_iter()
+        .map(|wallet| PspRegistrationResult {
+            psp_name: Some(wallet),
+            product_codes: Some(reg.products.clone()),
+            registration_result: Some(RegistrationResult {
+                registration_status: Some(if rejected {
+                    RegistrationStatus::Rejected
+                } else {
+                    RegistrationStatus::Approved
+                }),
+                rejection_reason: rejected.then(|| "rejected by the mock".to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect()
+}
+
+fn collective_result() -> RegistrationResult {
+    RegistrationResult {
+        registration_status: Some(RegistrationStatus::Completed),
+        ..Default::default()
+    }
+}
+
+fn register(
+    gateway: &Arc<Gateway>,
+    client_id: &str,
+    r: &RegistrationRequest,
+) -> RegistrationResponse {
+    let fingerprint = serde_json::json!([
+        r.product_codes,
+        r.merchant_info.reference_merchant_id,
+        r.store_info.as_ref().map(|s| &s.reference_store_id),
+    ])
+    .to_string();
+    let registered = gateway.store().register(Registration {
+        request_id: r.registration_request_id.clone(),
+        merchant_id: r.merchant_info.reference_merchant_id.clone(),
+        store_id: r.store_info.as_ref().map(|s| s.reference_store_id.clone()),
+        products: r.product_codes.clone(),
+        fingerprint,
+    });
+    match registered {
+        Ok((reg, new)) => {
+            if let (true, Some(url)) = (new, &r.registration_notify_url) {
+                notify_registration(gateway, client_id, url, &reg);
+            }
+            RegistrationResponse {
+                result: Some(success()),
+                pass_through_info: r.pass_through_info.clone(),
+                ..Default::default()
+            }
+        }
+        Err(e) => RegistrationResponse {
+            result: Some(store_failure(&e)),
+            ..Default::default()
+        },
+    }
+}
+
+fn registration_reply_accepted(body: &[u8]) -> bool {
+    shared::reply_status_matches(payspec_alipayplus::NOTIFY_REGISTRATION_STATUS_REPLY, body)
+}
+
+/// notifyRegistrationStatus of a new registration, to its `registrationNotifyUrl`.
+fn notify_registration(gateway: &Arc<Gateway>, client_id: &str, url: &str, reg: &Registration) {
+    let data = NotifyRegistrationStatusData {
+        reference_merchant_id: Some(reg.merchant_id.clone()),
+        reference_store_id: reg.store_id.clone(),
+        registration_request_id: Some(reg.request_id.clone()),
+        registration_result: Some(collective_result()),
+        psp_registration_result_list: Some(psp_results(reg)),
+        ..Default::default()
+    };
+    if let Some(delivery) = shared::delivery::<Api, _>(
+        gateway,
+        "notifyRegistrationStatus",
+        reg.request_id.clone(),
+        url.to_owned(),
+        client_id.to_owned(),
+        &data,
+        registration_reply_accepted,
+    ) {
+        gateway.notifier.dispatch(delivery);
     }
 }
 

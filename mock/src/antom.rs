@@ -89,7 +89,9 @@ struct ResultOnly {
 fn store_failure(e: &StoreError) -> ApiResult {
     let code = match e {
         StoreError::NotFound => ResultCode::OrderNotExist,
-        StoreError::OrderNoUsed | StoreError::RefundNoUsed => ResultCode::RepeatReqInconsistent,
+        StoreError::OrderNoUsed | StoreError::RefundNoUsed | StoreError::RegistrationNoUsed => {
+            ResultCode::RepeatReqInconsistent
+        }
         StoreError::InvalidState {
             state: OrderState::Closed,
             ..

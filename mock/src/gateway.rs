@@ -1,7 +1,7 @@
 //! The gateway's shared state and the routes common to both APIs (admin endpoints).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -52,6 +52,8 @@ pub(crate) struct Gateway {
     store: Mutex<Store>,
     pub notifier: Arc<Notifier>,
     pub shutdown: Arc<AtomicBool>,
+    /// Seconds the business clock is ahead of the real one (`POST /_mock/advance/<seconds>`).
+    clock_offset: AtomicI64,
     log: bool,
 }
 
@@ -73,6 +75,7 @@ impl Gateway {
                 config.log,
             )),
             shutdown,
+            clock_offset: AtomicI64::new(0),
             log: config.log,
         })
     }
@@ -92,8 +95,29 @@ impl Gateway {
         self.shutdown.store(true, Ordering::SeqCst);
     }
 
+    /// The business clock: what orders, windows and answers see. It runs with the real clock,
+    /// ahead of it by what [`Gateway::advance`] added, so tests can reach windows and expiries.
     pub fn now(&self) -> OffsetDateTime {
+        let offset = time::Duration::seconds(self.clock_offset.load(Ordering::SeqCst));
         OffsetDateTime::now_utc()
+            .checked_add(offset)
+            .unwrap_or_else(OffsetDateTime::now_utc)
+    }
+
+    /// The real clock: request freshness is judged by it, since clients sign with real time.
+    pub fn real_now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+
+    /// Moves the business clock forward by `seconds` (at most ten years in all); the new time.
+    pub fn advance(&self, seconds: u32) -> OffsetDateTime {
+        const MAX: i64 = 10 * 366 * 24 * 3600;
+        let _ = self
+            .clock_offset
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                Some(o.saturating_add(i64::from(seconds)).min(MAX))
+            });
+        self.now()
     }
 
     pub fn handle(self: &Arc<Self>, request: &Incoming) -> Outgoing {
@@ -158,6 +182,13 @@ impl Gateway {
             ("GET", "orders") if !arg.is_empty() => match self.order_view(&arg) {
                 Some(view) => view_json(200, &view),
                 None => error_json(404, "no such order"),
+            },
+            ("POST", "advance") => match arg.parse::<u32>() {
+                Ok(seconds) => {
+                    let now = crate::header_rsa::iso(self.advance(seconds));
+                    Outgoing::json(200, serde_json::json!({ "now": now }).to_string())
+                }
+                Err(_) => error_json(400, "give the seconds to advance: /_mock/advance/<seconds>"),
             },
             ("GET", "notifications") if arg.is_empty() => {
                 match serde_json::to_vec(&self.notifier.records()) {

@@ -76,7 +76,7 @@ pub(crate) fn authenticate<'a, A: Api>(
     header_signature::verify_notification(
         &check,
         std::slice::from_ref(&gateway.merchant_key),
-        gateway.now(),
+        gateway.real_now(),
         REQUEST_TIME_TOLERANCE,
     )
     .map_err(|e| Refusal::BadSignature(client_id, e.to_string()))?;

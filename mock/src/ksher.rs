@@ -128,7 +128,7 @@ fn store_fail(ctx: &Ctx, mch_order_no: Option<&str>, e: &StoreError) -> Map<Stri
         StoreError::ExceedsRemaining { .. } => "REFUND_FEE_EXCEEDED",
         StoreError::InsufficientBalance { .. } => "BALANCE_NOT_ENOUGH",
         StoreError::AmountTooLarge { .. } => "AMOUNT_TOO_LARGE",
-        StoreError::Overflow => "SYSTEMERROR",
+        StoreError::Overflow | StoreError::RegistrationNoUsed => "SYSTEMERROR",
     };
     fail(ctx, mch_order_no, code, e)
 }

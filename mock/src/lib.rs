@@ -237,6 +237,13 @@ impl Running {
         self.gateway.pay(order).map_err(|e| e.to_string())
     }
 
+    /// Moves the mock's business clock forward (the same as `POST /_mock/advance/<seconds>`):
+    /// orders, cancellation and refund windows and the times in answers see the later time;
+    /// request signatures are still judged by the real clock. Returns the new business time.
+    pub fn advance(&self, seconds: u32) -> time::OffsetDateTime {
+        self.gateway.advance(seconds)
+    }
+
     /// The current state of an order.
     pub fn order(&self, order: &str) -> Option<OrderView> {
         self.gateway.order_view(order)

@@ -180,6 +180,17 @@ pub(crate) struct Payout {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
+/// A merchant (or store) registration (Alipay+ `registration`).
+#[derive(Clone, Debug)]
+pub(crate) struct Registration {
+    /// The request id (idempotency key).
+    pub request_id: String,
+    pub merchant_id: String,
+    pub store_id: Option<String>,
+    pub products: Vec<String>,
+    pub fingerprint: String,
+}
+
 /// Why the store refused a change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum StoreError {
@@ -189,6 +200,8 @@ pub(crate) enum StoreError {
     OrderNoUsed,
     #[error("refund number already used with different parameters")]
     RefundNoUsed,
+    #[error("registration request id already used with different parameters")]
+    RegistrationNoUsed,
     #[error("order is {state:?}; {action:?} is not allowed")]
     InvalidState { state: OrderState, action: Action },
     #[error("order has refunds; it cannot be reversed")]
@@ -248,6 +261,8 @@ pub(crate) struct Store {
     /// Refund number → order (merchant no).
     refunds: HashMap<String, String>,
     payouts: HashMap<String, Payout>,
+    /// Registration request id → registration, in arrival order.
+    registrations: Vec<Registration>,
     payout_balance: u64,
     seq: u64,
 }
@@ -260,6 +275,7 @@ impl Store {
             by_channel_no: HashMap::new(),
             refunds: HashMap::new(),
             payouts: HashMap::new(),
+            registrations: Vec::new(),
             payout_balance,
             seq: 0,
         }
@@ -405,6 +421,40 @@ impl Store {
                 .iter()
                 .find(|r| r.gateway_no == no)
                 .map(|r| (o, r))
+        })
+    }
+
+    /// Records a registration. The same request id with the same parameters returns the earlier
+    /// one (a retry, `false`); with others it is refused.
+    pub fn register(&mut self, r: Registration) -> Result<(Registration, bool), StoreError> {
+        if let Some(earlier) = self
+            .registrations
+            .iter()
+            .find(|x| x.request_id == r.request_id)
+        {
+            return if earlier.fingerprint == r.fingerprint {
+                Ok((earlier.clone(), false))
+            } else {
+                Err(StoreError::RegistrationNoUsed)
+            };
+        }
+        self.registrations.push(r.clone());
+        Ok((r, true))
+    }
+
+    /// The registration with this request id, else the latest of this merchant (and store).
+    pub fn registration(
+        &self,
+        request_id: Option<&str>,
+        merchant_id: Option<&str>,
+        store_id: Option<&str>,
+    ) -> Option<&Registration> {
+        if let Some(id) = request_id {
+            return self.registrations.iter().find(|r| r.request_id == id);
+        }
+        let merchant = merchant_id?;
+        self.registrations.iter().rev().find(|r| {
+            r.merchant_id == merchant && (store_id.is_none() || r.store_id.as_deref() == store_id)
         })
     }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use payspec_alipayplus::types::{
     Amount, ApiResult, CancelPaymentRequest, ConsultPaymentRequest, Env, InquiryPaymentRequest,
-    Order, PayRequest, PaymentFactor, PaymentMethod, PaymentMethodType, RefundRequest,
+    InquiryRegistrationStatusRequest, MerchantRegistrationInfo, Order, PayRequest, PaymentFactor,
+    PaymentMethod, PaymentMethodType, RefundRequest, RegistrationRequest, RegistrationStatus,
     TerminalType, TransactionType,
 };
 use payspec_alipayplus::{HEADER_CLIENT_ID, HEADER_REQUEST_TIME, HEADER_SIGNATURE};
@@ -148,6 +149,35 @@ fn every_operation_against_the_mock_with_notifications() {
         ("ORDER_NOT_EXIST".into(), "F".into())
     );
 
+    // Merchant registration: accepted, then approved by the wallets (inquiry and notification).
+    let merchant = MerchantRegistrationInfo::new("M-1").merchant_display_name("Cafe");
+    let registration = RegistrationRequest::new("reg-1", vec!["CASHIER_PAYMENT".into()], merchant)
+        .registration_notify_url(receiver.url("/alipay/registration"));
+    let accepted = client.call(&registration).unwrap();
+    assert_eq!(status(&accepted.data.result).1, "S");
+    let inquired = client
+        .call(&InquiryRegistrationStatusRequest::new().reference_merchant_id("M-1"))
+        .unwrap();
+    assert_eq!(
+        inquired
+            .data
+            .registration_result
+            .unwrap()
+            .registration_status,
+        Some(RegistrationStatus::Completed)
+    );
+    let wallets = inquired.data.psp_registration_result_list.unwrap();
+    assert!(!wallets.is_empty());
+    assert!(wallets.iter().all(|w| w
+        .registration_result
+        .as_ref()
+        .and_then(|r| r.registration_status.clone())
+        == Some(RegistrationStatus::Approved)));
+    let unknown = client
+        .call(&InquiryRegistrationStatusRequest::new().registration_request_id("nope"))
+        .unwrap();
+    assert_eq!(status(&unknown.data.result).1, "F");
+
     let exercised = client.exercised.lock().unwrap().clone();
     let all: BTreeSet<&str> = <payspec_alipayplus::Api as header_rsa::Api>::OPERATIONS
         .iter()
@@ -155,17 +185,25 @@ fn every_operation_against_the_mock_with_notifications() {
         .collect();
     assert_eq!(exercised, all);
 
-    // The notification: two failed replies, then delivered; every try verified.
+    // The notifications: two failed replies, then delivered; every try verified.
     assert!(mock.wait_notifications_idle(Duration::from_secs(5)));
     let records = mock.notifications();
-    assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!(records[0].state, DeliveryState::Delivered);
-    assert_eq!(records[0].attempts, 3);
-    let received = receiver.wait_for(3);
-    assert_eq!(received.len(), 3);
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert!(records.iter().all(|r| r.state == DeliveryState::Delivered));
+    let attempts: u32 = records.iter().map(|r| r.attempts).sum();
+    assert_eq!(
+        attempts, 4,
+        "two refused replies in all, then one success each"
+    );
+    let received = receiver.wait_for(4);
+    assert_eq!(received.len(), 4);
     for r in &received {
-        assert_eq!(r.path, "/alipay/notify");
-        assert_eq!(r.verified.as_deref(), Ok("pay-1"));
+        let expected = if r.path == "/alipay/notify" {
+            "pay-1"
+        } else {
+            "reg-1"
+        };
+        assert_eq!(r.verified.as_deref(), Ok(expected), "{r:?}");
     }
     mock.shutdown();
 }
@@ -376,4 +414,38 @@ fn parallel_partial_refunds_are_serialized() {
         .transactions
         .unwrap();
     assert_eq!(listed.len(), accepted.len());
+}
+
+/// The cancellable period (before 00:15 UTC+8 of T+1) and the refund window (one calendar year)
+/// are enforced on the mock's business clock.
+#[test]
+fn cancel_and_refund_windows() {
+    let mock = support::start(Api::AlipayPlus);
+    let client = AlipayClient::new(&mock);
+    client.call(&pay("late-cancel", 300, None)).unwrap();
+    client.call(&pay("late-refund", 500, None)).unwrap();
+    mock.pay("late-refund").unwrap();
+    // Within the period a cancel would succeed; a day and a quarter later it is over.
+    mock.advance(30 * 3600);
+    let late = client
+        .call(&CancelPaymentRequest::new().payment_request_id("late-cancel"))
+        .unwrap();
+    assert_eq!(
+        status(&late.data.result),
+        ("CANCEL_WINDOW_EXCEED".into(), "F".into())
+    );
+    assert_eq!(
+        mock.order("late-cancel").unwrap().state,
+        OrderState::Pending
+    );
+    // A refund within the year works; after it, the window is closed.
+    let early = client.call(&refund("late-refund", "lr-1", 100)).unwrap();
+    assert_eq!(status(&early.data.result).1, "S");
+    mock.advance(366 * 24 * 3600);
+    let late = client.call(&refund("late-refund", "lr-2", 100)).unwrap();
+    assert_eq!(
+        status(&late.data.result),
+        ("REFUND_WINDOW_EXCEED".into(), "F".into())
+    );
+    assert_eq!(mock.order("late-refund").unwrap().refunded, 100);
 }

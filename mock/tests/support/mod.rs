@@ -363,11 +363,22 @@ pub fn ksher_receiver(fail_first: usize) -> Receiver {
     )
 }
 
-/// An Alipay+ receiver: `notifyPayment` verified over its own path and `request-time`.
+/// An Alipay+ receiver: `notifyPayment` (and `notifyRegistrationStatus` at a path ending
+/// `/registration`) verified over its own path and `request-time`.
 pub fn alipay_receiver(fail_first: usize) -> Receiver {
     let verifier = alipay_verifier();
     Receiver::start(
         Box::new(move |req| {
+            if req.uri().path().ends_with("/registration") {
+                let v = verifier
+                    .verify_http_notify_registration_status(req)
+                    .map_err(|e| e.to_string())?;
+                return Ok(v
+                    .into_inner()
+                    .data
+                    .registration_request_id
+                    .unwrap_or_default());
+            }
             let v = verifier
                 .verify_http_notify_payment(req)
                 .map_err(|e| e.to_string())?;

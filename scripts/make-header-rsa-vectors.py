@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes this project's Antom (AMS) vectors, every signature made by the OpenSSL command line
-(independent of payspec) and every verdict re-checked with `openssl dgst -verify`. Deterministic
-(PKCS#1 v1.5 signatures are), so running it again gives the same files.
+"""Writes this project's own header-rsa vectors (Antom, and Alipay+ merchant registration), every
+signature made by the OpenSSL command line (independent of payspec) and every verdict re-checked
+with `openssl dgst -verify`. Deterministic (PKCS#1 v1.5 signatures are), so running it again gives
+the same files.
 
 * conformance/vectors/antom/request-signing.json: requests of every Antom operation signed with
   the test merchant key (`POST <path>\\n<Client-Id>.<Request-Time>.<body>`, SHA256withRSA, base64,
@@ -9,6 +10,9 @@
 * conformance/vectors/antom/response-verification.json: responses and notifications signed with
   the mock gateway key, and the negatives and edges of the header-rsa rules (A1-A6 of the
   vectors' README) on Antom paths and epoch-millisecond times.
+* conformance/vectors/alipayplus/registration-request-signing.json and
+  registration-response-verification.json: Alipay+ merchant registration (registration,
+  inquiryRegistrationStatus, notifyRegistrationStatus), signed with the Alipay+ test keys.
 
 The keys (keys/antom-*.pem) were made once with
 `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`."""
@@ -27,7 +31,7 @@ MERCHANT_PUB = "keys/antom-merchant-2048.pub.pem"
 GATEWAY = "keys/antom-gateway-mock-2048.pkcs8.pem"
 GATEWAY_PUB = "keys/antom-gateway-mock-2048.pub.pem"
 CLIENT_ID = "SANDBOX_5YHX3F2ZKQYE01234"
-SOURCE = "scripts/make-antom-vectors.py (openssl dgst -sha256 -sign; verdict re-checked with openssl dgst -verify)"
+SOURCE = "scripts/make-header-rsa-vectors.py (openssl dgst -sha256 -sign; verdict re-checked with openssl dgst -verify)"
 
 
 def body(value):
@@ -68,12 +72,13 @@ def amount(currency, value):
 
 # ------------------------------------------------------------------------------- requests
 
-def request_case(id, note, operation, path, time, value, key=MERCHANT, key_version=1):
+def request_case(id, note, operation, path, time, value, key=MERCHANT, key_version=1,
+                 client_id=CLIENT_ID):
     text = body(value)
-    to_sign = content(path, CLIENT_ID, time, text)
+    to_sign = content(path, client_id, time, text)
     b64, urlencoded = encode(sign(key, to_sign))
     return {"id": id, "source": SOURCE, "note": note, "operation": operation, "method": "POST",
-            "path": path, "client_id": CLIENT_ID, "request_time": time, "body": text,
+            "path": path, "client_id": client_id, "request_time": time, "body": text,
             "private_key": key, "content_to_sign": to_sign, "signature_base64": b64,
             "signature_urlencoded": urlencoded, "signature_header": header(urlencoded, key_version)}
 
@@ -226,11 +231,12 @@ NOTIFY_REFUND = {
 
 def response_case(id, note, kind, path, value, flags, expect="accept", time="2024-01-01T12:00:01+08:00",
                   key=GATEWAY, pub=GATEWAY_PUB, signed_path=None, signed_client=None, signed_time=None,
-                  text=None, signed_text=None, mangle=None, signature_header="sign", time_header="same"):
+                  text=None, signed_text=None, mangle=None, signature_header="sign", time_header="same",
+                  client_id=CLIENT_ID):
     """A message signed over (signed_path, signed_client, signed_time, signed_text), which default
     to the message's own; `mangle` rewrites the signature header value."""
     text = body(value) if text is None else text
-    to_sign = content(signed_path or path, signed_client or CLIENT_ID, signed_time or time,
+    to_sign = content(signed_path or path, signed_client or client_id, signed_time or time,
                       text if signed_text is None else signed_text)
     signature = sign(key, to_sign)
     b64, urlencoded = encode(signature)
@@ -240,12 +246,12 @@ def response_case(id, note, kind, path, value, flags, expect="accept", time="202
     if signature_header is None:
         value_header = None
     case = {"id": id, "source": SOURCE, "note": note, "kind": kind, "method": "POST", "path": path,
-            "client_id": CLIENT_ID, "time": time if time_header == "same" else time_header,
+            "client_id": client_id, "time": time if time_header == "same" else time_header,
             "body": text, "public_key": pub, "signature_header": value_header, "expect": expect,
             "flags": flags}
     # Re-check the verdict with openssl: what the case's own (path, client, time, body) content
     # gives against the public key, for every case whose header carries a usable signature.
-    own = content(path, CLIENT_ID, time, text)
+    own = content(path, client_id, time, text)
     opens = openssl_verifies(pub, own, signature)
     if signature_header is not None and case["time"] is not None and mangle is None:
         assert opens == (expect == "accept"), id
@@ -335,16 +341,113 @@ def responses():
     return cases
 
 
+# ------------------------------------------------------------------- Alipay+ registration
+
+AP_CLIENT = "SANDBOX_5YBX2B2ZKQYE04562"
+AP_MERCHANT = "keys/alipayplus-merchant-2048.pkcs8.pem"
+AP_GATEWAY = "keys/alipayplus-gateway-mock-2048.pkcs8.pem"
+AP_GATEWAY_PUB = "keys/alipayplus-gateway-mock-2048.pub.pem"
+
+REGISTRATION = {
+    "registrationRequestId": "reg_20240101_0001",
+    "productCodes": ["CASHIER_PAYMENT"],
+    "merchantInfo": {
+        "referenceMerchantId": "M-0001", "merchantDisplayName": "Café Soi 5", "merchantMCC": "5814",
+        "websites": [{"name": "Cafe", "url": "https://cafe.example", "websiteType": "WEB"}],
+        "merchantAddress": {"region": "TH", "city": "Bangkok", "address1": "5 Soi 5"},
+        "registrationDetail": {"legalName": "Cafe Soi 5 Co., Ltd.", "registrationType": "ENTERPRISE_REGISTRATION_NO",
+                               "registrationNo": "0105560000000", "businessType": "ENTERPRISE",
+                               "contactInfo": [{"contactNo": "+66-2-000-0000", "contactType": "TELEPHONE"}]}},
+    "registrationNotifyUrl": "https://acqp.example/alipay/registration",
+}
+IN_STORE_REGISTRATION = {
+    "registrationRequestId": "reg_20240101_0002",
+    "productCodes": ["IN_STORE_PAYMENT"],
+    "merchantInfo": {"referenceMerchantId": "M-0001", "merchantDisplayName": "Café Soi 5"},
+    "storeInfo": {"referenceStoreId": "S-01", "storeName": "Soi 5 branch", "storeMCC": "5814",
+                  "storeAddress": {"region": "TH", "city": "Bangkok"}},
+}
+WALLETS = [
+    {"pspName": "GCASH", "productCodes": ["CASHIER_PAYMENT"],
+     "registrationResult": {"registrationStatus": "APPROVED"}},
+    {"pspName": "ALIPAY_CN", "productCodes": ["CASHIER_PAYMENT"],
+     "registrationResult": {"registrationStatus": "REJECTED", "rejectionReason": "MCC not supported"}},
+]
+INQUIRY_REGISTRATION_RESPONSE = {
+    "result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"},
+    "registrationResult": {"registrationStatus": "COMPLETED"},
+    "pspRegistrationResultList": WALLETS,
+}
+NOTIFY_REGISTRATION = {
+    "referenceMerchantId": "M-0001", "registrationRequestId": "reg_20240101_0001",
+    "registrationResult": {"registrationStatus": "COMPLETED"},
+    "pspRegistrationResultList": WALLETS,
+}
+
+
+def registration_requests():
+    t = "2024-01-01T12:00:00+08:00"
+    return [
+        request_case("registration-cashier", "A merchant registered for Cashier Payment, non-ASCII "
+                     "display name.", "registration", "/aps/api/v1/merchants/registration", t,
+                     REGISTRATION, key=AP_MERCHANT, client_id=AP_CLIENT),
+        request_case("registration-in-store", "A store registered for in-store payment.",
+                     "registration", "/aps/api/v1/merchants/registration", t, IN_STORE_REGISTRATION,
+                     key=AP_MERCHANT, client_id=AP_CLIENT),
+        request_case("inquiry-registration-by-merchant", None, "inquiryRegistrationStatus",
+                     "/aps/api/v1/merchants/inquiryRegistrationStatus", t,
+                     {"referenceMerchantId": "M-0001"}, key=AP_MERCHANT, client_id=AP_CLIENT),
+        request_case("inquiry-registration-by-request-id", None, "inquiryRegistrationStatus",
+                     "/aps/api/v1/merchants/inquiryRegistrationStatus", t,
+                     {"registrationRequestId": "reg_20240101_0001"}, key=AP_MERCHANT,
+                     client_id=AP_CLIENT),
+        request_case("notify-registration-by-mock-gateway", "notifyRegistrationStatus as the mock "
+                     "gateway sends it, over the ACQP's notify path.", "notifyRegistrationStatus",
+                     "/alipay/registration", t, NOTIFY_REGISTRATION, key=AP_GATEWAY, client_id=AP_CLIENT),
+    ]
+
+
+def registration_responses():
+    mock = ["MockGateway"]
+    reg = "/aps/api/v1/merchants/registration"
+    inquiry = "/aps/api/v1/merchants/inquiryRegistrationStatus"
+    accepted = {"result": {"resultCode": "SUCCESS", "resultStatus": "S", "resultMessage": "success"}}
+    kw = dict(key=AP_GATEWAY, pub=AP_GATEWAY_PUB, client_id=AP_CLIENT)
+    return [
+        response_case("registration-accepted", "S means accepted, not approved.", "response", reg,
+                      accepted, mock, **kw),
+        response_case("inquiry-registration-completed", "One wallet approved, one rejected.",
+                      "response", inquiry, INQUIRY_REGISTRATION_RESPONSE, mock, **kw),
+        response_case("notify-registration-status", None, "notification", "/alipay/registration",
+                      NOTIFY_REGISTRATION, mock + ["Notification"], **kw),
+        response_case("neg-registration-wallet-status-changed", "A wallet's REJECTED changed to "
+                      "APPROVED after signing.", "notification", "/alipay/registration", None,
+                      mock + ["Notification", "ModifiedBody"], expect="reject",
+                      text=body(NOTIFY_REGISTRATION).replace("REJECTED", "APPROVED"),
+                      signed_text=body(NOTIFY_REGISTRATION), **kw),
+        response_case("neg-registration-answer-for-another-path", "The inquiry's answer presented "
+                      "as the registration's.", "response", reg, INQUIRY_REGISTRATION_RESPONSE,
+                      mock + ["WrongPath"], expect="reject", signed_path=inquiry, **kw),
+    ]
+
+
+def write(path, scheme, cases):
+    for c in cases:
+        if c.get("note") is None:
+            c.pop("note", None)
+    doc = {"scheme": scheme, "cases": cases}
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    print("wrote %s (%d cases)" % (path, len(cases)))
+
+
 def main():
     OUT.mkdir(exist_ok=True)
-    for name, cases in [("request-signing.json", requests()),
-                        ("response-verification.json", responses())]:
-        for c in cases:
-            if c.get("note") is None:
-                c.pop("note", None)
-        doc = {"scheme": "antom-rsa256", "cases": cases}
-        (OUT / name).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-        print("wrote %s (%d cases)" % (OUT / name, len(cases)))
+    write(OUT / "request-signing.json", "antom-rsa256", requests())
+    write(OUT / "response-verification.json", "antom-rsa256", responses())
+    ap = V / "alipayplus"
+    write(ap / "registration-request-signing.json", "alipayplus-rsa256", registration_requests())
+    write(ap / "registration-response-verification.json", "alipayplus-rsa256",
+          registration_responses())
 
 
 if __name__ == "__main__":
