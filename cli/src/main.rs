@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod explain;
 mod generate;
 use payspec_conformance::{header_rsa, ksher};
 use payspec_runtime::scheme::header_rsa::Api as HeaderApi;
@@ -60,6 +61,11 @@ enum Api {
     },
     /// Serve a mock gateway on a loopback address until interrupted (see mock/README.md).
     Mock(MockArgs),
+    /// Why a signature does not verify: the expected content and digest, what the signature
+    /// holds, and the known mistake that reproduces it (`diagnosis: <id>`; exit 0 valid, 1 other,
+    /// 2 unreadable input).
+    #[command(subcommand)]
+    Explain(explain::ExplainApi),
     /// Write the OpenAPI 3.1 document of a spec's API (stdout, or `--out`).
     Openapi {
         /// The spec file (YAML).
@@ -232,6 +238,7 @@ fn main() -> ExitCode {
             fix,
         } => run_conformance(vectors, expected_failures, fix),
         Api::Mock(args) => run_mock(args, cli.backend),
+        Api::Explain(api) => backend(cli.backend).and_then(|b| explain::run(api, b)),
         Api::Openapi { spec, out } => run_openapi(&spec, out.as_deref()),
         Api::Generate {
             spec,
@@ -251,7 +258,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, message)) => {
             if code == 1 {
-                println!("{message}");
+                if !message.is_empty() {
+                    println!("{message}");
+                }
             } else {
                 eprintln!("error: {message}");
             }

@@ -18,6 +18,27 @@ pub enum DigestAlgorithm {
     Sha256,
 }
 
+impl DigestAlgorithm {
+    /// The digest of `message` (diagnostics: `explain`; signing and verification hash inside
+    /// the backend).
+    pub fn hash(self, message: &[u8]) -> Vec<u8> {
+        #[cfg(feature = "openssl")]
+        {
+            openssl::hash::hash(openssl_md(self), message)
+                .map(|d| d.to_vec())
+                .unwrap_or_default()
+        }
+        #[cfg(all(not(feature = "openssl"), feature = "rustcrypto"))]
+        {
+            use sha2::Digest as _;
+            match self {
+                DigestAlgorithm::Md5 => md5::Md5::digest(message).to_vec(),
+                DigestAlgorithm::Sha256 => sha2::Sha256::digest(message).to_vec(),
+            }
+        }
+    }
+}
+
 /// A compiled-in RSA implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Backend {
@@ -618,6 +639,45 @@ impl PublicKey {
                     DigestAlgorithm::Md5 => key.md5.verify(message, &sig).is_ok(),
                     DigestAlgorithm::Sha256 => key.sha256.verify(message, &sig).is_ok(),
                 }
+            }
+        }
+    }
+}
+
+impl PublicKey {
+    /// What `signature` holds: the RSA public operation, then the PKCS#1 v1.5 type-1 padding
+    /// removed, gives the DER `DigestInfo` the signer signed. `None` when the signature does not
+    /// open with this key (another key signed it, or it is not a signature): a diagnostic for
+    /// `explain`, never a verification.
+    pub fn open_signature(&self, signature: &[u8]) -> Option<Vec<u8>> {
+        if signature.len() != self.modulus_bytes {
+            return None;
+        }
+        match &self.inner {
+            #[cfg(feature = "openssl")]
+            PublicInner::OpenSsl(rsa) => {
+                let mut opened = vec![0u8; signature.len()];
+                let n = rsa
+                    .public_decrypt(signature, &mut opened, openssl::rsa::Padding::PKCS1)
+                    .ok()?;
+                opened.truncate(n);
+                Some(opened)
+            }
+            #[cfg(feature = "rustcrypto")]
+            PublicInner::RustCrypto(key) => {
+                use rsa::traits::PublicKeyParts;
+                let public: &rsa::RsaPublicKey = key.sha256.as_ref();
+                let s = rsa::BigUint::from_bytes_be(signature);
+                if &s >= public.n() {
+                    return None;
+                }
+                let m = s.modpow(public.e(), public.n()).to_bytes_be();
+                // EM = 0x00 0x01 0xFF.. 0x00 payload; the leading 0x00 is lost in the integer.
+                let em = [vec![0u8; self.modulus_bytes.checked_sub(m.len())?], m].concat();
+                let rest = em.strip_prefix(&[0x00, 0x01])?;
+                let pad = rest.iter().take_while(|b| **b == 0xFF).count();
+                let payload = rest.get(pad..)?.strip_prefix(&[0x00])?;
+                (pad >= 8).then(|| payload.to_vec())
             }
         }
     }

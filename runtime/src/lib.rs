@@ -10,6 +10,7 @@
 pub mod api;
 pub mod clock;
 pub mod crypto;
+pub mod explain;
 pub mod header_signature;
 pub mod json;
 pub mod lenient;

@@ -276,6 +276,48 @@ pub fn data_string_to_verify(
     canonical_data(data, signed_fields)
 }
 
+/// One member of a gateway document's `data`: its name, its text in the string to verify (rule
+/// K2) and its JSON as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataMember {
+    /// Member name.
+    pub name: String,
+    /// The text rule K2 signs for it.
+    pub text: String,
+    /// Its JSON text as received.
+    pub raw: String,
+}
+
+/// The members of `data` in document order, each rendered by rule K2 (diagnostics: `explain`
+/// tries the orders and renderings of known signing mistakes on them). Bounds and envelope
+/// checks as for verification.
+pub fn data_members(body: &[u8]) -> Result<Vec<DataMember>, DataVerifyError> {
+    let parsed = parse_envelope(body)?;
+    let data = parsed.data.ok_or(DataVerifyError::MissingData)?;
+    if !data.get().starts_with('{') {
+        return Err(DataVerifyError::MissingData);
+    }
+    let ObjectMembers(members) =
+        serde_json::from_str(data.get()).map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+    members
+        .into_iter()
+        .map(|(name, value)| {
+            let mut text = String::new();
+            render_top_value(value, &mut text)?;
+            Ok(DataMember {
+                name: name.into_owned(),
+                text,
+                raw: value.get().to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The `sign` of a gateway document, decoded from hex (rule K1).
+pub fn document_sign(body: &[u8]) -> Result<Vec<u8>, DataVerifyError> {
+    decode_sign(parse_envelope(body)?.sign)
+}
+
 fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, DataVerifyError> {
     check_document_bounds(body)?;
     let text = std::str::from_utf8(body)
