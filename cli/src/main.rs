@@ -66,6 +66,10 @@ enum Api {
     /// 2 unreadable input).
     #[command(subcommand)]
     Explain(explain::ExplainApi),
+    /// Is your notify endpoint safe? Sends it a genuine signed notification, forged ones and
+    /// the genuine one again, and grades each reply by the spec's reply rule (exit 0 only if
+    /// every check passed). Loopback URLs only unless --allow-non-loopback.
+    ProbeNotify(ProbeArgs),
     /// Write the OpenAPI 3.1 document of a spec's API (stdout, or `--out`).
     Openapi {
         /// The spec file (YAML).
@@ -94,6 +98,29 @@ enum Api {
         #[arg(long)]
         check: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct ProbeArgs {
+    /// The API whose notifications are sent.
+    #[arg(long, value_enum)]
+    api: MockApi,
+    /// Your notify endpoint.
+    #[arg(long)]
+    url: String,
+    /// The private key your endpoint trusts as the gateway's (a test key: its public half is
+    /// what your endpoint verifies with).
+    #[arg(long)]
+    gateway_key: PathBuf,
+    /// Ksher `appid` / Alipay+ and Antom `Client-Id` your endpoint expects.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Contact a URL that is not on loopback.
+    #[arg(long)]
+    allow_non_loopback: bool,
+    /// Timeout of each request, in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    timeout_ms: u64,
 }
 
 #[derive(clap::Args)]
@@ -238,6 +265,7 @@ fn main() -> ExitCode {
             fix,
         } => run_conformance(vectors, expected_failures, fix),
         Api::Mock(args) => run_mock(args, cli.backend),
+        Api::ProbeNotify(args) => run_probe(args, cli.backend),
         Api::Explain(api) => backend(cli.backend).and_then(|b| explain::run(api, b)),
         Api::Openapi { spec, out } => run_openapi(&spec, out.as_deref()),
         Api::Generate {
@@ -627,15 +655,58 @@ fn run_conformance(
     }
 }
 
+fn mock_api(api: MockApi) -> payspec_mock::Api {
+    match api {
+        MockApi::Ksher => payspec_mock::Api::Ksher,
+        MockApi::Alipayplus => payspec_mock::Api::AlipayPlus,
+        MockApi::Antom => payspec_mock::Api::Antom,
+    }
+}
+
+fn run_probe(args: ProbeArgs, backend_arg: BackendArg) -> Result<(), Failure> {
+    let backend = backend(backend_arg)?;
+    let config = payspec_mock::probe::ProbeConfig {
+        api: mock_api(args.api),
+        url: args.url,
+        gateway_key: private_key(&args.gateway_key, backend)?,
+        client_id: args.client_id,
+        allow_non_loopback: args.allow_non_loopback,
+        timeout: std::time::Duration::from_millis(args.timeout_ms.clamp(1, 60_000)),
+    };
+    let results = payspec_mock::probe::probe(&config).map_err(|e| Failure(2, e.to_string()))?;
+    println!("check | sent | expected | got | verdict");
+    for r in &results {
+        println!(
+            "{} | {} | {} | {} | {}",
+            r.check,
+            r.sent,
+            if r.expect_success {
+                "the success reply"
+            } else {
+                "anything but the success reply"
+            },
+            r.got.replace('|', "/"),
+            if r.pass { "PASS" } else { "FAIL" }
+        );
+    }
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|r| !r.pass)
+        .map(|r| r.check)
+        .collect();
+    if failed.is_empty() {
+        println!("every check passed");
+        Ok(())
+    } else {
+        Err(Failure(1, format!("failed checks: {}", failed.join(", "))))
+    }
+}
+
 fn run_mock(args: MockArgs, backend_arg: BackendArg) -> Result<(), Failure> {
     use std::io::Write as _;
     use std::time::Duration;
     let backend = backend(backend_arg)?;
-    let api = match args.api {
-        MockApi::Ksher => payspec_mock::Api::Ksher,
-        MockApi::Alipayplus => payspec_mock::Api::AlipayPlus,
-        MockApi::Antom => payspec_mock::Api::Antom,
-    };
+    let api = mock_api(args.api);
     let mut config = payspec_mock::Config::new(
         api,
         public_key(&args.merchant_public_key, backend)?,

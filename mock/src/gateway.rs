@@ -109,6 +109,12 @@ impl Gateway {
         OffsetDateTime::now_utc()
     }
 
+    /// Sets the business clock `seconds` away from the real one (the probe's stale and future
+    /// notifications).
+    pub(crate) fn shift_clock(&self, seconds: i64) {
+        self.clock_offset.store(seconds, Ordering::SeqCst);
+    }
+
     /// Moves the business clock forward by `seconds` (at most ten years in all); the new time.
     pub fn advance(&self, seconds: u32) -> OffsetDateTime {
         const MAX: i64 = 10 * 366 * 24 * 3600;

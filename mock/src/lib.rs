@@ -41,6 +41,7 @@ mod header_rsa;
 mod http;
 pub mod ksher;
 mod notify;
+pub mod probe;
 mod server;
 mod store;
 
