@@ -35,10 +35,12 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 
 /// The admin URL that pays an order: the mock's "cashier page" / QR code content.
 pub(crate) fn pay_link(base_url: &str, merchant_no: &str) -> String {
-    format!(
-        "{base_url}{ADMIN_PREFIX}pay/{}",
-        percent_encoding::utf8_percent_encode(merchant_no, PATH_SEGMENT)
-    )
+    format!("{base_url}{ADMIN_PREFIX}pay/{}", path_segment(merchant_no))
+}
+
+/// `text` as one URL path segment: everything but unreserved characters percent-encoded.
+pub(crate) fn path_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_SEGMENT).to_string()
 }
 
 pub(crate) struct Gateway {
@@ -149,6 +151,60 @@ impl Gateway {
     }
 
     /// A new order was created: schedule its automatic payment, if configured.
+    /// The payer declines a pending order: it is closed. Alipay+ and Antom notify the failure
+    /// (their notifyPayment carries S or F); Ksher notifies successful payments only.
+    pub fn decline(self: &Arc<Self>, order: &str) -> Result<OrderView, StoreError> {
+        let now = self.now();
+        let (order, changed) = self
+            .store()
+            .apply(OrderRef::any(order), Action::Close, now)?;
+        if changed {
+            self.log(&format!("order {} declined", order.merchant_no));
+            if self.api != crate::Api::Ksher {
+                self.notify_paid(&order);
+            }
+        }
+        Ok(order.view())
+    }
+
+    /// Sends the payment notification of a paid order again.
+    pub fn resend(self: &Arc<Self>, order: &str) -> Result<OrderView, StoreError> {
+        let order = self
+            .store()
+            .get(OrderRef::any(order))
+            .cloned()
+            .ok_or(StoreError::NotFound)?;
+        if order.state != crate::store::OrderState::Paid {
+            return Err(StoreError::InvalidState {
+                state: order.state,
+                action: Action::Pay,
+            });
+        }
+        self.notify_paid(&order);
+        Ok(order.view())
+    }
+
+    fn cashier_page(&self, order: &str, note: Option<&str>) -> Outgoing {
+        match self.order_view(order) {
+            Some(view) => {
+                let url = pay_link(&self.base_url, &view.merchant_no);
+                html(
+                    200,
+                    crate::pages::cashier(self.api.name(), &view, &url, note),
+                )
+            }
+            None => html(404, crate::pages::cashier_missing(order)),
+        }
+    }
+
+    fn dashboard(&self) -> Outgoing {
+        let orders: Vec<OrderView> = self.store().orders().into_iter().map(Order::view).collect();
+        html(
+            200,
+            crate::pages::dashboard(self.api.name(), &orders, &self.notifier.records()),
+        )
+    }
+
     pub fn created(self: &Arc<Self>, order: &Order) {
         let Some(delay) = self.auto_pay_after else {
             return;
@@ -179,7 +235,37 @@ impl Gateway {
     fn admin(self: &Arc<Self>, request: &Incoming, rest: &str) -> Outgoing {
         let (route, arg) = rest.split_once('/').unwrap_or((rest, ""));
         let arg = percent_encoding::percent_decode_str(arg).decode_utf8_lossy();
+        let form = request
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
         match (request.method.as_str(), route) {
+            ("GET", "") => self.dashboard(),
+            ("GET", "pay") if !arg.is_empty() => self.cashier_page(&arg, None),
+            // The cashier page's buttons.
+            ("POST", "page") if !arg.is_empty() => {
+                let action = form_urlencoded::parse(&request.body)
+                    .find(|(k, _)| k == "action")
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default();
+                let note = match action.as_str() {
+                    "pay" => self
+                        .pay(&arg)
+                        .map(|_| "Paid: the notification is on its way."),
+                    "decline" => self.decline(&arg).map(|_| "Declined: the order is closed."),
+                    "leave" => Ok("Left unpaid: the outcome stays unknown until you query or pay."),
+                    _ => return error_json(400, "action must be pay, decline or leave"),
+                };
+                match note {
+                    Ok(note) => self.cashier_page(&arg, Some(note)),
+                    Err(e) => self.cashier_page(&arg, Some(&e.to_string())),
+                }
+            }
+            ("POST", "resend") if !arg.is_empty() => match self.resend(&arg) {
+                Ok(_) if form => self.dashboard(),
+                Ok(view) => view_json(200, &view),
+                Err(e @ StoreError::NotFound) => error_json(404, &e.to_string()),
+                Err(e) => error_json(409, &e.to_string()),
+            },
             ("POST", "pay") if !arg.is_empty() => match self.pay(&arg) {
                 Ok(view) => view_json(200, &view),
                 Err(e @ StoreError::NotFound) => error_json(404, &e.to_string()),
@@ -211,6 +297,14 @@ fn view_json(status: u16, view: &OrderView) -> Outgoing {
     match serde_json::to_vec(view) {
         Ok(body) => Outgoing::json(status, body),
         Err(e) => error_json(500, &e.to_string()),
+    }
+}
+
+fn html(status: u16, page: String) -> Outgoing {
+    Outgoing {
+        status,
+        headers: vec![("Content-Type".into(), "text/html; charset=UTF-8".into())],
+        body: page.into_bytes(),
     }
 }
 

@@ -41,6 +41,7 @@ mod header_rsa;
 mod http;
 pub mod ksher;
 mod notify;
+mod pages;
 pub mod probe;
 mod server;
 mod store;

@@ -328,6 +328,13 @@ impl Store {
         None
     }
 
+    /// Every order, by merchant number.
+    pub fn orders(&self) -> Vec<&Order> {
+        let mut all: Vec<&Order> = self.orders.values().collect();
+        all.sort_by(|a, b| a.merchant_no.cmp(&b.merchant_no));
+        all
+    }
+
     pub fn get(&self, r: OrderRef<'_>) -> Option<&Order> {
         self.key_of(r).and_then(|key| self.orders.get(&key))
     }
