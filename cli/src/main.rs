@@ -149,6 +149,14 @@ struct MockArgs {
     /// Do not log requests and notification attempts on stderr.
     #[arg(long)]
     quiet: bool,
+    /// Faults to inject, a comma list: latency=200ms, latency=50..500ms, drop=0.1,
+    /// http5xx=0.05, timeout=0.05, timeout-after=2s, unknown=0.2, notify-duplicate=1,
+    /// notify-late=5s, notify-out-of-order=1; `@operation` limits one to an operation.
+    #[arg(long)]
+    faults: Option<String>,
+    /// Seed of the fault decisions (the same seed injects the same faults).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -719,6 +727,14 @@ fn run_mock(args: MockArgs, backend_arg: BackendArg) -> Result<(), Failure> {
         config.notify_retry_delays = delays.into_iter().map(Duration::from_millis).collect();
     }
     config.log = !args.quiet;
+    if let Some(spec) = &args.faults {
+        config.faults = spec
+            .parse()
+            .map_err(|e: payspec_mock::faults::FaultSpecError| {
+                Failure(2, format!("--faults: {e}"))
+            })?;
+    }
+    config.fault_seed = args.seed;
     let running =
         payspec_mock::MockGateway::start(config).map_err(|e| Failure(2, e.to_string()))?;
     println!("listening on {}", running.base_url());

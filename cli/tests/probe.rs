@@ -63,3 +63,28 @@ fn a_closed_port_fails_every_check_that_needs_an_answer() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_mock_refuses_a_bad_fault_spec() {
+    let keys = payspec_conformance::vectors_dir().join("keys");
+    let public = keys
+        .join("antom-merchant-2048.pub.pem")
+        .display()
+        .to_string();
+    for spec in ["melt=1", "drop=2", "latency=fast", "notify-late=1s@pay"] {
+        let (code, stdout, stderr) = payspec(&[
+            "mock",
+            "--api",
+            "antom",
+            "--merchant-public-key",
+            &public,
+            "--gateway-key",
+            &key(),
+            "--faults",
+            spec,
+        ]);
+        assert_eq!(code, 2, "{spec}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{spec}: {stderr}");
+        assert!(stderr.contains("--faults"), "{spec}: {stderr}");
+    }
+}

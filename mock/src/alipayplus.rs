@@ -146,6 +146,14 @@ impl ApiHandler for AlipayPlusApi {
         handle(gateway, request)
     }
 
+    fn operation(&self, path: &str) -> Option<(&'static str, bool)> {
+        shared::operation::<Api>(path)
+    }
+
+    fn unknown(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+        shared::unknown::<Api>(gateway, request)
+    }
+
     fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
         notification(gateway, order)
     }
@@ -611,7 +619,7 @@ fn notify_registration(gateway: &Arc<Gateway>, client_id: &str, url: &str, reg: 
         &data,
         registration_reply_accepted,
     ) {
-        gateway.notifier.dispatch(delivery);
+        gateway.dispatch(delivery);
     }
 }
 

@@ -122,6 +122,14 @@ impl ApiHandler for AntomApi {
         handle(gateway, request)
     }
 
+    fn operation(&self, path: &str) -> Option<(&'static str, bool)> {
+        shared::operation::<Api>(path)
+    }
+
+    fn unknown(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+        shared::unknown::<Api>(gateway, request)
+    }
+
     fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
         notify_payment(gateway, order)
     }
@@ -525,7 +533,7 @@ fn notify_refund(
         &data,
         refund_reply_accepted,
     ) {
-        gateway.notifier.dispatch(delivery);
+        gateway.dispatch(delivery);
     }
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use payspec_runtime::{PrivateKey, PublicKey};
 use time::OffsetDateTime;
 
+use crate::faults::{Injector, RequestPlan};
 use crate::http::{Incoming, Outgoing};
 use crate::notify::{Delivery, Notifier};
 use crate::store::{Action, Order, OrderRef, OrderView, Store, StoreError};
@@ -21,6 +22,10 @@ pub(crate) trait ApiHandler: Send + Sync {
     fn handle(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing;
     /// The payment notification of a paid order, if it can be built.
     fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery>;
+    /// The operation at `path` and whether it creates something (fault injection).
+    fn operation(&self, path: &str) -> Option<(&'static str, bool)>;
+    /// The API's answer with an unknown outcome to `request` (already processed).
+    fn unknown(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing;
 }
 
 /// Prefix of the admin endpoints.
@@ -56,6 +61,8 @@ pub(crate) struct Gateway {
     pub shutdown: Arc<AtomicBool>,
     /// Seconds the business clock is ahead of the real one (`POST /_mock/advance/<seconds>`).
     clock_offset: AtomicI64,
+    /// Injected faults (`--faults`).
+    injector: Injector,
     log: bool,
 }
 
@@ -78,6 +85,7 @@ impl Gateway {
             )),
             shutdown,
             clock_offset: AtomicI64::new(0),
+            injector: Injector::new(config.faults, config.fault_seed),
             log: config.log,
         })
     }
@@ -199,9 +207,21 @@ impl Gateway {
 
     fn dashboard(&self) -> Outgoing {
         let orders: Vec<OrderView> = self.store().orders().into_iter().map(Order::view).collect();
+        let faults: Vec<String> = self
+            .injector
+            .rules()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         html(
             200,
-            crate::pages::dashboard(self.api.name(), &orders, &self.notifier.records()),
+            crate::pages::dashboard(
+                self.api.name(),
+                &orders,
+                &self.notifier.records(),
+                &faults,
+                &self.injector.log(),
+            ),
         )
     }
 
@@ -222,13 +242,47 @@ impl Gateway {
             });
     }
 
+    /// Starts delivering a notification, with the injected notification faults.
+    pub fn dispatch(&self, delivery: Delivery) {
+        let plan = self
+            .injector
+            .plan_notification(delivery.kind, &delivery.order);
+        self.notifier.dispatch_planned(delivery, plan);
+    }
+
+    /// The request faults for `request` (admin paths have none).
+    pub fn fault_plan(&self, request: &Incoming) -> RequestPlan {
+        if self.injector.is_empty() || request.path.starts_with(ADMIN_PREFIX) {
+            return RequestPlan::default();
+        }
+        let Some((operation, creates)) = self.handler.operation(&request.path) else {
+            return RequestPlan::default();
+        };
+        let line = format!("{} {}", request.method, request.path);
+        let plan = self.injector.plan_request(operation, creates, &line);
+        if plan != RequestPlan::default() {
+            self.log(&format!("{line}: injected {plan:?}"));
+        }
+        plan
+    }
+
+    /// The answer to a creating request whose outcome is injected as unknown.
+    pub fn unknown_answer(self: &Arc<Self>, request: &Incoming) -> Outgoing {
+        self.handler.unknown(self, request)
+    }
+
+    /// Every fault injected so far.
+    pub fn injected(&self) -> Vec<String> {
+        self.injector.log()
+    }
+
     /// Sends the payment notification of a paid order, if it has a notify URL.
     pub fn notify_paid(self: &Arc<Self>, order: &Order) {
         if order.notify_url.is_none() {
             return;
         }
         if let Some(delivery) = self.handler.notification(self, order) {
-            self.notifier.dispatch(delivery);
+            self.dispatch(delivery);
         }
     }
 

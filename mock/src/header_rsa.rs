@@ -149,6 +149,29 @@ pub(crate) fn answer<A: Api, T: Serialize>(
     }
 }
 
+/// The operation at `path` and whether it creates something.
+pub(crate) fn operation<A: Api>(path: &str) -> Option<(&'static str, bool)> {
+    A::OPERATIONS
+        .iter()
+        .find(|op| op.path == path)
+        .map(|op| (op.name, op.creates))
+}
+
+/// The answer with an unknown outcome (`U`, `UNKNOWN_EXCEPTION`), signed for the request's client.
+pub(crate) fn unknown<A: Api>(gateway: &Gateway, request: &Incoming) -> Outgoing {
+    let body = serde_json::json!({"result": {
+        "resultCode": "UNKNOWN_EXCEPTION",
+        "resultStatus": "U",
+        "resultMessage": "unknown exception (an injected fault)",
+    }});
+    answer::<A, _>(
+        gateway,
+        &request.path,
+        request.header(A::HEADERS.client_id),
+        &body,
+    )
+}
+
 /// `true` if a notification reply's `result.resultStatus` is the one of the spec's `reply`.
 pub(crate) fn reply_status_matches(reply: &str, body: &[u8]) -> bool {
     fn status(v: &serde_json::Value) -> Option<&serde_json::Value> {

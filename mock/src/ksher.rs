@@ -287,6 +287,43 @@ impl ApiHandler for KsherApi {
     fn notification(&self, gateway: &Arc<Gateway>, order: &Order) -> Option<Delivery> {
         notification(gateway, order)
     }
+
+    fn operation(&self, path: &str) -> Option<(&'static str, bool)> {
+        payspec_ksher::Api::OPERATIONS
+            .iter()
+            .find(|e| e.path == path)
+            .map(|e| (e.name, e.creates))
+    }
+
+    fn unknown(&self, gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+        unknown_answer(gateway, request)
+    }
+}
+
+/// A signed `data` whose `result` is `NOTSURE` (the outcome is unknown), echoing the request's
+/// order and refund numbers and nonce.
+fn unknown_answer(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {
+    let Some((name, host)) = payspec_ksher::Api::OPERATIONS
+        .iter()
+        .find(|e| e.path == request.path)
+        .map(|e| (e.name, e.host))
+    else {
+        return Outgoing::text(404, "no Ksher operation at this path");
+    };
+    let mut data = Map::new();
+    data.insert("result".into(), "NOTSURE".into());
+    for (key, value) in form_urlencoded::parse(&request.body) {
+        if matches!(
+            key.as_ref(),
+            "mch_order_no" | "mch_refund_no" | "appid" | "nonce_str"
+        ) {
+            data.insert(key.into_owned(), value.into_owned().into());
+        }
+    }
+    match signed_document(gateway, host, name, &data, gateway.now()) {
+        Ok(body) => Outgoing::json(200, body),
+        Err(e) => Outgoing::text(500, &format!("cannot sign the answer: {e}")),
+    }
 }
 
 fn handle(gateway: &Arc<Gateway>, request: &Incoming) -> Outgoing {

@@ -36,6 +36,7 @@
 
 mod alipayplus;
 mod antom;
+pub mod faults;
 mod gateway;
 mod header_rsa;
 mod http;
@@ -138,6 +139,10 @@ pub struct Config {
     pub payout_balance: u64,
     /// Print one line per request and notification attempt on stderr (never bodies or keys).
     pub log: bool,
+    /// Faults to inject ([`faults`]; none by default).
+    pub faults: faults::Faults,
+    /// Seed of the fault decisions: the same seed and request sequence inject the same faults.
+    pub fault_seed: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -171,6 +176,8 @@ impl Config {
             read_timeout: Duration::from_secs(10),
             payout_balance: 100_000_000,
             log: false,
+            faults: faults::Faults::default(),
+            fault_seed: 0,
         }
     }
 }
@@ -244,6 +251,12 @@ impl Running {
     /// request signatures are still judged by the real clock. Returns the new business time.
     pub fn advance(&self, seconds: u32) -> time::OffsetDateTime {
         self.gateway.advance(seconds)
+    }
+
+    /// Every fault injected so far, oldest first (`request <n> <method> <path>: <faults>`,
+    /// `<notification> for <order>: <faults>`).
+    pub fn injected_faults(&self) -> Vec<String> {
+        self.gateway.injected()
     }
 
     /// The current state of an order.

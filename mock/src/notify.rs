@@ -7,6 +7,8 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use payspec_runtime::http;
+
+use crate::faults::NotifyPlan;
 use serde::Serialize;
 
 /// Largest reply body read from a notification receiver.
@@ -147,7 +149,9 @@ impl Notifier {
     }
 
     /// Starts delivering on a background thread.
-    pub fn dispatch(self: &Arc<Self>, delivery: Delivery) {
+    /// Dispatches with injected faults: held back `plan.delay`, delivered twice if
+    /// `plan.duplicate`.
+    pub(crate) fn dispatch_planned(self: &Arc<Self>, delivery: Delivery, plan: NotifyPlan) {
         let refused = check_loopback(&delivery.url).err();
         let index = {
             let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
@@ -176,7 +180,14 @@ impl Notifier {
         let notifier = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("payspec-mock-notify".into())
-            .spawn(move || notifier.deliver(index, &delivery));
+            .spawn(move || {
+                if let Some(delay) = plan.delay {
+                    if !notifier.sleep(delay) {
+                        return;
+                    }
+                }
+                notifier.deliver(index, &delivery, plan.duplicate);
+            });
         if spawned.is_err() {
             self.update(index, |r| {
                 r.state = DeliveryState::GaveUp;
@@ -185,7 +196,7 @@ impl Notifier {
         }
     }
 
-    fn deliver(&self, index: usize, delivery: &Delivery) {
+    fn deliver(&self, index: usize, delivery: &Delivery, duplicate: bool) {
         let tries = self.delays.len() + 1;
         for attempt in 0..tries {
             if attempt > 0 && !self.sleep(self.delays[attempt - 1]) {
@@ -204,6 +215,20 @@ impl Notifier {
             ));
             match outcome {
                 Ok(()) => {
+                    // An injected duplicate: the same notification once more, as a gateway
+                    // retry would send it.
+                    let attempts = if duplicate {
+                        let again = self.try_once(delivery);
+                        self.log(&format!(
+                            "{} for order {}: duplicate sent: {}",
+                            delivery.kind,
+                            delivery.order,
+                            again.as_ref().map_or_else(|e| e.as_str(), |()| "delivered")
+                        ));
+                        attempts.saturating_add(1)
+                    } else {
+                        attempts
+                    };
                     self.update(index, |r| {
                         r.attempts = attempts;
                         r.state = DeliveryState::Delivered;

@@ -131,8 +131,23 @@ pub(crate) fn dashboard(
     api: &str,
     orders: &[OrderView],
     deliveries: &[NotificationRecord],
+    faults: &[String],
+    injected: &[String],
 ) -> String {
-    let mut body = format!("<h1>Mock {} gateway</h1><h2>Orders</h2>", escape(api));
+    let mut body = format!("<h1>Mock {} gateway</h1>", escape(api));
+    if !faults.is_empty() {
+        let _ = write!(
+            body,
+            "<h2>Faults</h2><p id=\"faults\">{}</p>",
+            escape(&faults.join(", "))
+        );
+        body.push_str("<ul id=\"injected\">");
+        for line in injected.iter().rev().take(50) {
+            let _ = write!(body, "<li>{}</li>", escape(line));
+        }
+        body.push_str("</ul>");
+    }
+    body.push_str("<h2>Orders</h2>");
     if orders.is_empty() {
         body.push_str("<p id=\"no-orders\">No orders yet.</p>");
     } else {

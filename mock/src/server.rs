@@ -7,7 +7,6 @@
 //! anything is read). Requests are handled on the blocking pool, so RSA work never stalls the
 //! reactor.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -141,7 +140,7 @@ async fn serve(
             let _permit = permit;
             let service = service_fn(move |request| {
                 let gateway = Arc::clone(&gateway);
-                async move { Ok::<_, Infallible>(respond(&gateway, request, limits).await) }
+                async move { respond(&gateway, request, limits).await }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -160,20 +159,48 @@ async fn serve(
     }
 }
 
+/// Answers one request, with the injected faults: an `Err` closes the connection without an
+/// answer (the `drop` fault).
 async fn respond(
     gateway: &Arc<Gateway>,
     request: hyper::Request<hyper::body::Incoming>,
     limits: Limits,
-) -> hyper::Response<Full<Bytes>> {
+) -> Result<hyper::Response<Full<Bytes>>, std::io::Error> {
     let outgoing = match read(request, limits).await {
         Ok(incoming) => {
-            let worker = Arc::clone(gateway);
-            let line = format!("{} {}", incoming.method, incoming.path);
-            let out = tokio::task::spawn_blocking(move || worker.handle(&incoming))
+            let plan = gateway.fault_plan(&incoming);
+            if let Some(wait) = plan.latency {
+                tokio::time::sleep(wait).await;
+            }
+            if plan.drop {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "injected fault: connection dropped",
+                ));
+            }
+            if plan.http5xx {
+                Outgoing::text(503, "injected fault: service unavailable")
+            } else {
+                let worker = Arc::clone(gateway);
+                let line = format!("{} {}", incoming.method, incoming.path);
+                let unknown = plan.unknown;
+                let out = tokio::task::spawn_blocking(move || {
+                    let out = worker.handle(&incoming);
+                    // Processed; the answer says the outcome is unknown.
+                    if unknown && out.status == 200 {
+                        worker.unknown_answer(&incoming)
+                    } else {
+                        out
+                    }
+                })
                 .await
                 .unwrap_or_else(|_| Outgoing::text(500, "the request handler failed"));
-            gateway.log(&format!("{line} -> {}", out.status));
-            out
+                gateway.log(&format!("{line} -> {}", out.status));
+                if let Some(late) = plan.timeout {
+                    tokio::time::sleep(late).await;
+                }
+                out
+            }
         }
         Err(out) => out,
     };
@@ -188,7 +215,7 @@ async fn respond(
             response.headers_mut().append(name, value);
         }
     }
-    response
+    Ok(response)
 }
 
 async fn read(
