@@ -118,6 +118,9 @@ struct ProbeArgs {
     /// Contact a URL that is not on loopback.
     #[arg(long)]
     allow_non_loopback: bool,
+    /// Loopback URLs only (the default; refuses --allow-non-loopback).
+    #[arg(long, conflicts_with = "allow_non_loopback")]
+    only_loopback: bool,
     /// Timeout of each request, in milliseconds.
     #[arg(long, default_value_t = 5000)]
     timeout_ms: u64,
@@ -678,11 +681,11 @@ fn run_probe(args: ProbeArgs, backend_arg: BackendArg) -> Result<(), Failure> {
         url: args.url,
         gateway_key: private_key(&args.gateway_key, backend)?,
         client_id: args.client_id,
-        allow_non_loopback: args.allow_non_loopback,
+        allow_non_loopback: args.allow_non_loopback && !args.only_loopback,
         timeout: std::time::Duration::from_millis(args.timeout_ms.clamp(1, 60_000)),
     };
     let results = payspec_mock::probe::probe(&config).map_err(|e| Failure(2, e.to_string()))?;
-    println!("check | sent | expected | got | verdict");
+    println!("check | sent | expected | got | PASS/FAIL");
     for r in &results {
         println!(
             "{} | {} | {} | {} | {}",

@@ -48,7 +48,7 @@ fn a_closed_port_fails_every_check_that_needs_an_answer() {
     ]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
-        stdout.starts_with("check | sent | expected | got | verdict"),
+        stdout.starts_with("check | sent | expected | got | PASS/FAIL"),
         "{stdout}"
     );
     for check in ["genuine", "duplicate"] {

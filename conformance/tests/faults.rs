@@ -283,3 +283,51 @@ async fn faults_are_deterministic_for_a_seed() {
     assert_eq!(first, run(11).await);
     assert_ne!(first, run(12).await);
 }
+
+/// Ksher: a refund answered `NOTSURE` (an injected unknown outcome) reads as unknown through the
+/// typed answer; the refund query shows it happened exactly once.
+#[tokio::test(flavor = "current_thread")]
+async fn ksher_unknown_refund_reads_unknown_and_happened_once() {
+    use payspec_ksher::operations::{
+        native_pay::NativePayRequest, order_refund::OrderRefundRequest,
+        refund_query::RefundQueryRequest,
+    };
+    use payspec_ksher::types::{Channel, FeeType};
+    let merchant = PrivateKey::generate(Backend::default(), 1024).unwrap();
+    let key = PrivateKey::generate(Backend::default(), 1024).unwrap();
+    let mut config = Config::new(Api::Ksher, merchant.public_key(), key.clone());
+    config.faults = "unknown=1@order_refund".parse().unwrap();
+    let mock = MockGateway::start(config).unwrap();
+    let ksher = payspec_ksher::Gateway::new(
+        payspec_ksher::Signer::new("mch35000", merchant),
+        payspec_ksher::Verifier::new(key.public_key()),
+    )
+    .with_base_url(mock.base_url());
+    let t = transport(Duration::from_secs(5), 1);
+    let order = NativePayRequest::new(Channel::Promptpay, FeeType::Thb, "NP-9", 10_000);
+    t.call(&ksher.exchange(&order)).await.expect("native_pay");
+    mock.pay("NP-9").unwrap();
+    let refund = OrderRefundRequest::new(FeeType::Thb, "R-9", 2_500, 10_000).mch_order_no("NP-9");
+    let answer = t
+        .call(&ksher.exchange(&refund))
+        .await
+        .expect("a signed answer");
+    assert_eq!(
+        answer.data.outcome(),
+        Some(Outcome::Unknown),
+        "{:?}",
+        answer.data
+    );
+    let refunds = t
+        .call(&ksher.exchange(&RefundQueryRequest::new().mch_order_no("NP-9")))
+        .await
+        .expect("refund_query");
+    assert_eq!(refunds.data.refund_orders.as_ref().map(Vec::len), Some(1));
+    assert_eq!(mock.order("NP-9").unwrap().refunded, 2_500);
+    assert_eq!(
+        mock.injected_faults().len(),
+        1,
+        "{:?}",
+        mock.injected_faults()
+    );
+}
