@@ -95,17 +95,6 @@ pub fn required<T>(field: &str, value: Option<T>) -> Result<T, ValidationError> 
     })
 }
 
-/// `Err(Missing)` if a required value of an object is absent (checks presence only).
-pub fn present<T>(field: impl std::fmt::Display, value: &Option<T>) -> Result<(), ValidationError> {
-    if value.is_some() {
-        Ok(())
-    } else {
-        Err(ValidationError::Missing {
-            field: field.to_string(),
-        })
-    }
-}
-
 /// `Err(RequiredWhen)` if `value` is absent while the condition holds.
 pub fn required_when<T>(
     field: impl std::fmt::Display,
@@ -383,6 +372,68 @@ pub fn not_greater<T: PartialOrd + std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `each` lists every broken rule; `field` names the parameter concerned, for every kind.
+    #[test]
+    fn errors_list_their_rules_and_name_their_field() {
+        let missing = ValidationError::Missing { field: "a".into() };
+        let too_long = ValidationError::TooLong {
+            field: "b".into(),
+            max: 1,
+            actual: 2,
+        };
+        let cases: Vec<(ValidationError, &str)> = vec![
+            (missing.clone(), "a"),
+            (too_long.clone(), "b"),
+            (
+                ValidationError::NotAllowed {
+                    field: "c".into(),
+                    value: "x".into(),
+                    allowed: &["y"],
+                },
+                "c",
+            ),
+            (
+                ValidationError::RequiredWhen {
+                    field: "d".into(),
+                    condition: "e".into(),
+                },
+                "d",
+            ),
+            (
+                ValidationError::AtLeastOneOf {
+                    fields: vec!["f".into(), "g".into()],
+                },
+                "f",
+            ),
+            (ValidationError::AtLeastOneOf { fields: vec![] }, ""),
+            (
+                ValidationError::Invalid {
+                    field: "h".into(),
+                    reason: "r".into(),
+                },
+                "h",
+            ),
+            (
+                ValidationError::Unknown {
+                    operation: "op",
+                    name: "i".into(),
+                },
+                "i",
+            ),
+            (
+                ValidationError::Several(vec![too_long.clone(), missing.clone()]),
+                "b",
+            ),
+            (ValidationError::Several(vec![]), ""),
+        ];
+        for (error, field) in &cases {
+            assert_eq!(error.field(), *field, "{error:?}");
+        }
+        assert_eq!(missing.each(), std::slice::from_ref(&missing));
+        let several = ValidationError::Several(vec![too_long.clone(), missing.clone()]);
+        assert_eq!(several.each(), [too_long, missing]);
+    }
 
     #[test]
     fn request_times() {
