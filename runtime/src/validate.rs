@@ -373,6 +373,29 @@ pub fn not_greater<T: PartialOrd + std::fmt::Display>(
 mod tests {
     use super::*;
 
+    #[test]
+    fn signed_integers_against_non_negative_bounds() {
+        let check = |value: i64, min: Option<u64>, max: Option<u64>, ok: bool| {
+            assert_eq!(
+                int_range_signed("n", value, min, max).is_ok(),
+                ok,
+                "{value} {min:?} {max:?}"
+            );
+        };
+        check(-1, None, None, true);
+        check(-1, None, Some(5), true);
+        check(-1, Some(0), None, false);
+        check(-5, Some(1), Some(9), false);
+        check(0, Some(0), None, true);
+        check(3, Some(1), Some(2), false);
+        check(2, Some(1), Some(2), true);
+        let err = int_range_signed("n", -7, Some(1), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "parameter `n` is invalid: -7 is below the minimum 1"
+        );
+    }
+
     /// `each` lists every broken rule; `field` names the parameter concerned, for every kind.
     #[test]
     fn errors_list_their_rules_and_name_their_field() {
