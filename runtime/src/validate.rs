@@ -276,9 +276,15 @@ pub fn int_range_signed(
 /// else (spaces, `%`, non-ASCII) is left to the gateway: signatures cover the text as it is.
 pub fn url(field: impl std::fmt::Display, value: &str) -> Result<(), ValidationError> {
     let lower = value.get(..8).unwrap_or(value).to_ascii_lowercase();
-    let ok = (lower.starts_with("https://") || lower.starts_with("http://"))
-        && value.len() > "http://".len()
-        && !value.chars().any(char::is_control);
+    // Something (the host) must follow the scheme.
+    let rest = if lower.starts_with("https://") {
+        value.get("https://".len()..)
+    } else if lower.starts_with("http://") {
+        value.get("http://".len()..)
+    } else {
+        None
+    };
+    let ok = rest.is_some_and(|r| !r.is_empty()) && !value.chars().any(char::is_control);
     if ok {
         Ok(())
     } else {
@@ -372,6 +378,20 @@ pub fn not_greater<T: PartialOrd + std::fmt::Display>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_need_a_host_after_the_scheme() {
+        for (value, ok) in [
+            ("http://", false),
+            ("https://", false),
+            ("http://a", true),
+            ("HTTPS://example.com/x?y=1", true),
+            ("ftp://example.com", false),
+            ("https://exa\nmple.com", false),
+        ] {
+            assert_eq!(url("u", value).is_ok(), ok, "{value:?}");
+        }
+    }
 
     #[test]
     fn signed_integers_against_non_negative_bounds() {
