@@ -738,6 +738,78 @@ fn first_openssl_reason(e: &openssl::error::ErrorStack) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn backends_have_their_names() {
+        for backend in Backend::ALL {
+            let expected = match backend {
+                #[cfg(feature = "openssl")]
+                Backend::OpenSsl => "openssl",
+                #[cfg(feature = "rustcrypto")]
+                Backend::RustCrypto => "rustcrypto",
+            };
+            assert_eq!(backend.name(), expected);
+        }
+    }
+
+    #[test]
+    fn key_text_is_bounded_before_parsing() {
+        // Exactly the limit is not too large (it fails later, for its lack of a PEM block).
+        let at_limit = "x".repeat(MAX_PEM_BYTES);
+        assert!(matches!(
+            check_pem_text(&at_limit),
+            Err(KeyError::PemBlocks { found: 0 })
+        ));
+        let over = "x".repeat(MAX_PEM_BYTES + 1);
+        assert!(matches!(
+            check_pem_text(&over),
+            Err(KeyError::TooLarge { size, limit }) if size == MAX_PEM_BYTES + 1 && limit == MAX_PEM_BYTES
+        ));
+    }
+
+    /// The DER walker refuses every malformed length on its own: long form with no length
+    /// bytes (`0x80`), more than four length bytes, and fewer length bytes than announced.
+    #[test]
+    fn der_lengths_are_checked() {
+        let check = |buf: &[u8], expected: Option<(u8, &[u8], &[u8])>| {
+            assert_eq!(der_element(buf), expected, "{buf:02x?}");
+        };
+        check(&[0x02, 0x01, 0x05, 0xff], Some((0x02, &[0x05], &[0xff])));
+        check(&[0x02, 0x7f], None); // short form, contents missing
+        check(
+            &[0x04, 0x81, 0x02, 0xaa, 0xbb],
+            Some((0x04, &[0xaa, 0xbb], &[])),
+        );
+        check(&[0x30, 0x80, 0x00, 0x00], None); // long form without length bytes
+        let mut indefinite = vec![0x30, 0x80];
+        indefinite.extend([0u8; 130]);
+        check(&indefinite, None); // 0x80 is never a short-form length of 128
+        check(&[0x30, 0x85, 0, 0, 0, 0, 1, 0xaa], None); // five length bytes
+        check(&[0x30, 0x84, 0, 0], None); // four announced, two present
+        check(&[0x30, 0x82, 0x00, 0x01, 0xaa], Some((0x30, &[0xaa], &[])));
+        check(&[], None);
+        check(&[0x30], None);
+    }
+
+    /// The public exponent bound is the RustCrypto crate's: 2^33 - 1 passes, 2^33 + 1 fails.
+    #[test]
+    fn public_exponent_bounds() {
+        let n = {
+            let mut n = vec![0xc5u8; 128];
+            n[127] = 0x01;
+            n
+        };
+        let e = |value: u64| value.to_be_bytes().to_vec();
+        assert!(check_public_params(&n, &e((1 << 33) - 1)).is_ok());
+        assert!(check_public_params(&n, &e(65_537)).is_ok());
+        assert!(check_public_params(&n, &e(3)).is_ok());
+        for bad in [(1u64 << 33) + 1, 1, 2, 65_536, u64::MAX] {
+            assert!(
+                matches!(check_public_params(&n, &e(bad)), Err(WeakKey::Exponent)),
+                "{bad}"
+            );
+        }
+    }
+
     const KEY: &str = include_str!("../../conformance/vectors/keys/ksher-merchant-1024.pkcs8.pem");
 
     #[test]
