@@ -786,6 +786,9 @@ mod tests {
         check(&[0x30, 0x85, 0, 0, 0, 0, 1, 0xaa], None); // five length bytes
         check(&[0x30, 0x84, 0, 0], None); // four announced, two present
         check(&[0x30, 0x82, 0x00, 0x01, 0xaa], Some((0x30, &[0xaa], &[])));
+        // Four length bytes are allowed; exactly as many length bytes as announced, too.
+        check(&[0x30, 0x84, 0, 0, 0, 1, 0xaa], Some((0x30, &[0xaa], &[])));
+        check(&[0x30, 0x81, 0x00], Some((0x30, &[], &[])));
         check(&[], None);
         check(&[0x30], None);
     }
