@@ -752,6 +752,18 @@ mod tests {
     }
 
     #[test]
+    fn keys_report_their_backend_and_size() {
+        for backend in Backend::ALL {
+            let key = PrivateKey::from_pem_with(*backend, KEY).expect("test key loads");
+            assert_eq!(key.backend(), *backend);
+            assert_eq!(key.modulus_bytes(), 128);
+            let public = key.public_key();
+            assert_eq!(public.backend(), *backend);
+            assert_eq!(public.modulus_bytes(), 128);
+        }
+    }
+
+    #[test]
     fn key_text_is_bounded_before_parsing() {
         // Exactly the limit is not too large (it fails later, for its lack of a PEM block).
         let at_limit = "x".repeat(MAX_PEM_BYTES);
@@ -811,6 +823,14 @@ mod tests {
                 "{bad}"
             );
         }
+        // Nine significant bytes never fold into a small value.
+        let nine = [1u8, 0, 0, 0, 0, 0, 0, 0, 3];
+        assert!(matches!(
+            check_public_params(&n, &nine),
+            Err(WeakKey::Exponent)
+        ));
+        // Leading zero bytes are not significant.
+        assert!(check_public_params(&n, &[0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1]).is_ok());
     }
 
     const KEY: &str = include_str!("../../conformance/vectors/keys/ksher-merchant-1024.pkcs8.pem");
