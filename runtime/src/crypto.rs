@@ -763,6 +763,37 @@ mod tests {
         }
     }
 
+    /// A key OpenSSL cannot read is refused with OpenSSL's own first reason, so the message
+    /// says what is wrong with the text (here: its body is not base64).
+    #[cfg(feature = "openssl")]
+    #[test]
+    fn openssl_load_errors_give_its_reason() {
+        let bad = "-----BEGIN RSA PUBLIC KEY-----\n!!!!\n-----END RSA PUBLIC KEY-----\n";
+        match PublicKey::from_pem_with(Backend::OpenSsl, bad) {
+            Err(KeyError::Pem { kind, detail, .. }) => {
+                assert_eq!((kind, detail.as_str()), ("public", "bad base64 decode"));
+            }
+            other => panic!("expected a PEM error, got {other:?}"),
+        }
+    }
+
+    /// `Debug` names the backend and the size, and nothing of the key itself.
+    #[test]
+    fn debug_shows_backend_and_bits_only() {
+        for backend in Backend::ALL {
+            let key = PrivateKey::from_pem_with(*backend, KEY).expect("test key loads");
+            let name = backend.name();
+            assert_eq!(
+                format!("{key:?}"),
+                format!("PrivateKey {{ backend: {name:?}, bits: 1024, .. }}")
+            );
+            assert_eq!(
+                format!("{:?}", key.public_key()),
+                format!("PublicKey {{ backend: {name:?}, bits: 1024, .. }}")
+            );
+        }
+    }
+
     #[test]
     fn key_text_is_bounded_before_parsing() {
         // Exactly the limit is not too large (it fails later, for its lack of a PEM block).
