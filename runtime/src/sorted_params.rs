@@ -898,6 +898,40 @@ mod tests {
         .is_ok());
     }
 
+    /// `document_sign` (what `explain` opens) is the envelope's `sign`, hex-decoded in either
+    /// case and JSON-unescaped, with the same refusals as verification.
+    #[test]
+    fn document_sign_is_the_decoded_hex() {
+        let check = |body: &str, expected: Result<&[u8], DataVerifyError>| {
+            assert_eq!(
+                document_sign(body.as_bytes()),
+                expected.map(<[u8]>::to_vec),
+                "{body}"
+            );
+        };
+        check(
+            r#"{"code":0,"data":{},"sign":"0aFF10"}"#,
+            Ok(&[0x0a, 0xff, 0x10]),
+        );
+        check(r#"{"code":0,"data":{},"sign":"\u0030a"}"#, Ok(&[0x0a]));
+        check(
+            r#"{"code":0,"data":{}}"#,
+            Err(DataVerifyError::MalformedSign),
+        );
+        check(
+            r#"{"code":0,"sign":"0a0"}"#,
+            Err(DataVerifyError::MalformedSign),
+        );
+        check(
+            r#"{"code":0,"sign":"zz"}"#,
+            Err(DataVerifyError::MalformedSign),
+        );
+        assert!(matches!(
+            document_sign(b"[1]"),
+            Err(DataVerifyError::Malformed(_))
+        ));
+    }
+
     /// Objects nested up to the depth limit render with every level sorted.
     #[test]
     fn nested_objects_up_to_the_limit_render_sorted() {
