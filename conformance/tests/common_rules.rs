@@ -76,6 +76,20 @@ fn typed_requests_send_exactly_the_names_chosen() {
         }),
         Err("sent together with `appid`"),
     );
+    // Only the rule's own pair renames: not another parameter to an accepted name, nor the
+    // rule's parameter to a name it does not accept.
+    check(
+        signed(&info, |c| {
+            c.rename::<MerchantInfoRequest>("nonce_str", "mch_appid")
+        }),
+        Err("does not accept `nonce_str` under this name"),
+    );
+    check(
+        signed(&info, |c| {
+            c.rename::<MerchantInfoRequest>("appid", "merchant_id")
+        }),
+        Err("does not accept `appid` under this name"),
+    );
     // Operations without the rule: no other name, and time_stamp stays required.
     let query = OrderQueryRequest::new().mch_order_no("A1");
     check(
