@@ -162,3 +162,46 @@ fn loose_parameters_are_signed_exactly() {
     .unwrap_err();
     assert!(foreign.contains("mch_appid"), "{foreign}");
 }
+
+/// The common parameters' own checks: `validate` against the API, `validate_for` against one
+/// operation (a name only another operation accepts is unknown here), and every error names the
+/// parameter as it was sent, alias included.
+#[test]
+fn common_parameter_checks_name_what_was_sent() {
+    let check = |got: Result<(), ValidationError>, want: Result<(), &str>| match (&got, want) {
+        (Ok(()), Ok(())) => {}
+        (Err(g), Err(w)) => assert_eq!(g.to_string(), w),
+        _ => panic!("got {got:?}, want {want:?}"),
+    };
+    let sent = signer().common_params();
+    check(sent.validate::<payspec_ksher::Api>(), Ok(()));
+    check(
+        payspec_ksher::CommonParams::default().validate::<payspec_ksher::Api>(),
+        Err("3 rules broken: missing required parameter `appid`; missing required parameter `nonce_str`; missing required parameter `time_stamp`"),
+    );
+    let mut aliased = sent.clone();
+    aliased
+        .rename::<MerchantInfoRequest>("appid", "mch_appid")
+        .expect("merchant_info accepts mch_appid");
+    check(aliased.validate_for::<MerchantInfoRequest>(), Ok(()));
+    check(
+        aliased.validate_for::<OrderQueryRequest>(),
+        Err("2 rules broken: unknown parameter `mch_appid` for operation `order_query`; missing required parameter `appid`"),
+    );
+    assert!(aliased.set_for::<MerchantInfoRequest>("mch_appid", &"9".repeat(33)));
+    check(
+        aliased.validate_for::<MerchantInfoRequest>(),
+        Err("parameter `mch_appid` is 33 characters long, at most 32 allowed"),
+    );
+}
+
+/// A signer's `Debug` shows its key's backend and size, never key material or parameters.
+#[test]
+fn signer_debug_shows_the_key_summary_only() {
+    let signer = signer();
+    let backend = Backend::default().name();
+    assert_eq!(
+        format!("{signer:?}"),
+        format!("Signer {{ key: PrivateKey {{ backend: {backend:?}, bits: 1024, .. }}, .. }}")
+    );
+}
