@@ -205,3 +205,43 @@ fn signer_debug_shows_the_key_summary_only() {
         format!("Signer {{ key: PrivateKey {{ backend: {backend:?}, bits: 1024, .. }}, .. }}")
     );
 }
+
+/// Configured common parameters: `with_common_param` adds or replaces one and keeps the
+/// merchant id; a name that is not a common parameter of the API is refused when signing.
+#[test]
+fn configured_common_parameters() {
+    let versioned = signer()
+        .with_common_param("version", "3.0.0")
+        .with_common_param("version", "3.0.1");
+    let common = versioned.common_params();
+    assert_eq!(common.get("appid"), Some("mch35005"));
+    assert_eq!(common.get("version"), Some("3.0.1"));
+    let query = OrderQueryRequest::new().mch_order_no("A1");
+    assert_eq!(
+        versioned.sign(&query).expect("signs").form.string_to_sign,
+        "appid=mch35005mch_order_no=A1nonce_str=n0ncetime_stamp=19700101000000version=3.0.1"
+    );
+    let err = signer()
+        .with_common_param("channel", "wechat")
+        .sign(&query)
+        .expect_err("not a common parameter");
+    assert_eq!(
+        err.to_string(),
+        "unknown parameter `channel` for operation `order_query`"
+    );
+}
+
+/// A verifier's `Debug` lists its keys by backend and size.
+#[test]
+fn verifier_debug_lists_key_summaries() {
+    let key = PrivateKey::generate(Backend::default(), 1024).expect("key");
+    let verifier = payspec_ksher::Verifier::new(key.public_key()).with_key(key.public_key());
+    let one = format!(
+        "PublicKey {{ backend: {:?}, bits: 1024, .. }}",
+        Backend::default().name()
+    );
+    assert_eq!(
+        format!("{verifier:?}"),
+        format!("Verifier {{ keys: [{one}, {one}] }}")
+    );
+}
