@@ -290,7 +290,7 @@ fn percent_decode_strict(text: &str) -> Result<Vec<u8>, HeaderError> {
         if b == b'%' {
             match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
                 (Some(hi), Some(lo)) => {
-                    out.push((hi << 4) | lo);
+                    out.push(hi * 16 + lo);
                     i += 3;
                 }
                 _ => return Err(HeaderError::BadPercentEncoding { position: i }),
@@ -406,10 +406,11 @@ pub fn parse_request_time(value: &str) -> Result<OffsetDateTime, TimeError> {
             if hours > 23 || minutes > 59 {
                 return Err(fail("UTC offset out of range"));
             }
-            // Both values are at most 59, so the casts cannot truncate.
-            let (h, m) = (hours as i8, minutes as i8);
-            let (h, m) = if sign == b'-' { (-h, -m) } else { (h, m) };
-            UtcOffset::from_hms(h, m, 0).map_err(|_| fail("UTC offset out of range"))?
+            // At most 23 * 3600 + 59 * 60: no overflow, and it fits an i32.
+            let seconds = i32::try_from((hours * 60 + minutes) * 60)
+                .map_err(|_| fail("UTC offset out of range"))?;
+            let seconds = if sign == b'-' { -seconds } else { seconds };
+            UtcOffset::from_whole_seconds(seconds).map_err(|_| fail("UTC offset out of range"))?
         }
         Some(_) => return Err(fail("unexpected text after the time")),
     };
@@ -1038,6 +1039,16 @@ mod tests {
         ));
     }
 
+    /// What the path lookup says it expects, in the error of a non-JSON deserializer.
+    #[test]
+    fn path_visitor_says_what_it_expects() {
+        let visitor = PathVisitor { path: &["result"] };
+        assert_eq!(
+            (&visitor as &dyn de::Expected).to_string(),
+            "any JSON value"
+        );
+    }
+
     /// `%XX` decodes in either hex case.
     #[test]
     fn percent_escapes_decode_in_both_cases() {
@@ -1068,8 +1079,6 @@ mod tests {
         }
     }
 
-    /// Edges found by mutation testing: zero-padded 18-digit epoch milliseconds, each separator
-    /// on its own, a 5-character offset without `:`, the largest offsets.
     /// A verdict says whether it was signed, and keeps the exact body either way.
     #[test]
     fn verdicts_say_whether_they_were_signed_and_keep_the_body() {
@@ -1104,6 +1113,8 @@ mod tests {
         assert_eq!(verdict.body(), body);
     }
 
+    /// Edges found by mutation testing: zero-padded 18-digit epoch milliseconds, each separator
+    /// on its own, a 5-character offset without `:`, the largest offsets.
     #[test]
     fn time_parsing_edges() {
         check_time(

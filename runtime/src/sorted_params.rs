@@ -407,12 +407,19 @@ fn raw_text(raw: &RawValue) -> String {
     }
 }
 
+/// The value of a JSON string token (quotes included): the text between the quotes, borrowed,
+/// when it has no escapes (no allocation: the common case in gateway answers); decoded by
+/// serde_json otherwise. A valid token without `\\` cannot hold a raw `"` or control character.
+fn json_string(token: &str) -> Result<Cow<'_, str>, serde_json::Error> {
+    match token.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) if !inner.contains('\\') => Ok(Cow::Borrowed(inner)),
+        _ => serde_json::from_str(token),
+    }
+}
+
 fn decode_sign(sign: Option<&RawValue>) -> Result<Vec<u8>, DataVerifyError> {
     let raw = sign.ok_or(DataVerifyError::MalformedSign)?.get();
-    let text: Cow<'_, str> = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        Some(inner) if !inner.contains('\\') => Cow::Borrowed(inner),
-        _ => serde_json::from_str(raw).map_err(|_| DataVerifyError::MalformedSign)?,
-    };
+    let text = json_string(raw).map_err(|_| DataVerifyError::MalformedSign)?;
     if text.is_empty() || !text.len().is_multiple_of(2) {
         return Err(DataVerifyError::MalformedSign);
     }
@@ -462,14 +469,8 @@ fn parse_object(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, DataVe
 fn render_top_value(value: &RawValue, out: &mut String) -> Result<(), DataVerifyError> {
     let text = value.get();
     match text.as_bytes().first() {
-        // A string without escapes is its own text between the quotes.
-        Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
-            out.push_str(&text[1..text.len() - 1]);
-            Ok(())
-        }
         Some(b'"') => {
-            let s: Cow<'_, str> = serde_json::from_str(text)
-                .map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
+            let s = json_string(text).map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
             out.push_str(&s);
             Ok(())
         }
@@ -549,10 +550,7 @@ impl<'a> NestedRenderer<'a> {
 
     /// A string token's value (borrowed when it has no escapes).
     fn decode(&self, token: &'a str) -> Result<Cow<'a, str>, DataVerifyError> {
-        match token.get(1..token.len().saturating_sub(1)) {
-            Some(inner) if !token.contains('\\') => Ok(Cow::Borrowed(inner)),
-            _ => serde_json::from_str(token).map_err(|e| DataVerifyError::Malformed(e.to_string())),
-        }
+        json_string(token).map_err(|e| DataVerifyError::Malformed(e.to_string()))
     }
 
     /// Writes a string token as minimal JSON and returns its value (decoded once).
@@ -1189,36 +1187,37 @@ fn check_unambiguous(
     let signed = |name: &str| signed_fields.is_none_or(|subset| subset.contains(&name));
     let present: Vec<&(Cow<'_, str>, &RawValue)> =
         members.iter().filter(|(name, _)| signed(name)).collect();
-    let absent: Vec<&str> = declared
+    let absent = declared
         .iter()
         .copied()
-        .filter(|m| signed(m) && !members.iter().any(|(name, _)| name == m))
-        .collect();
-    if absent.is_empty() {
-        return Ok(());
-    }
+        .filter(|m| signed(m) && !members.iter().any(|(name, _)| name == m));
     let mut rendered = String::new();
-    for (i, (name, value)) in present.iter().enumerate() {
+    for hidden in absent {
+        // Only the signed member right before `hidden` in sorted order can swallow it: its value
+        // would be followed by `hidden=` in the string to verify. `present` is sorted, and
+        // `hidden` is not in it.
+        let Err(after) = present.binary_search_by(|(n, _)| n.as_bytes().cmp(hidden.as_bytes()))
+        else {
+            continue;
+        };
+        let Some((name, value)) = after.checked_sub(1).and_then(|i| present.get(i)) else {
+            continue;
+        };
         let raw = value.get();
         // Only a value with `=` (raw or escaped) can hold `m=`.
-        if !raw.contains('=') && !raw.contains('\\') {
+        if !(raw.contains('=') || raw.contains('\\')) {
             continue;
         }
-        let next = present.get(i + 1).map(|(n, _)| n.as_ref());
         rendered.clear();
         if render_top_value(value, &mut rendered).is_err() {
             continue;
         }
-        for hidden in &absent {
-            let after = name.as_bytes() < hidden.as_bytes();
-            let before_next = next.is_none_or(|n| hidden.as_bytes() < n.as_bytes());
-            if after && before_next && rendered.contains(&format!("{hidden}=")) {
-                return Err(ResponseError::AmbiguousSplit {
-                    operation: operation.to_owned(),
-                    member: name.to_string(),
-                    hidden: (*hidden).to_owned(),
-                });
-            }
+        if rendered.contains(&format!("{hidden}=")) {
+            return Err(ResponseError::AmbiguousSplit {
+                operation: operation.to_owned(),
+                member: name.to_string(),
+                hidden: hidden.to_owned(),
+            });
         }
     }
     Ok(())
@@ -1391,5 +1390,127 @@ mod gateway_side_tests {
             verify_request_params(&unsigned, "sign", &public, DigestAlgorithm::Md5),
             Err(RequestVerifyError::MissingSign(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod rendering_edge_tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_borrow_unless_escaped() {
+        // (value, borrowed from the token)
+        fn check(token: &str, expected: Option<(&str, bool)>) {
+            let got = json_string(token)
+                .ok()
+                .map(|v| (matches!(v, Cow::Borrowed(_)), v.into_owned()));
+            let expected = expected.map(|(v, borrowed)| (borrowed, v.to_owned()));
+            assert_eq!(got, expected, "{token}");
+        }
+        check(r#""""#, Some(("", true)));
+        check(r#""abc=1 é""#, Some(("abc=1 é", true)));
+        check(r#""a\u003db""#, Some(("a=b", false)));
+        check(r#""a\"b""#, Some(("a\"b", false)));
+        check(r#""a\\b""#, Some(("a\\b", false)));
+        check(r#""\/""#, Some(("/", false)));
+        check(r#"""#, None);
+        check("abc", None);
+        check("12", None);
+    }
+
+    /// Behind the pre-scan of the whole body, the renderer still refuses a value nested deeper
+    /// than the limit by itself. Members of `data` start at level 3.
+    #[test]
+    fn the_renderer_bounds_nesting_by_itself() {
+        for (open, close) in [("[", "]"), (r#"{"k":"#, "}")] {
+            let value = |levels: usize| -> Box<RawValue> {
+                let text = format!("{}1{}", open.repeat(levels), close.repeat(levels));
+                serde_json::from_str(&text).expect("valid JSON")
+            };
+            let mut out = String::new();
+            assert_eq!(
+                render_nested(&value(MAX_NESTING_DEPTH - 2), &mut out),
+                Ok(())
+            );
+            assert_eq!(
+                out,
+                format!(
+                    "{}1{}",
+                    open.repeat(MAX_NESTING_DEPTH - 2),
+                    close.repeat(MAX_NESTING_DEPTH - 2)
+                )
+            );
+            assert_eq!(
+                render_nested(&value(MAX_NESTING_DEPTH - 1), &mut String::new()),
+                Err(DataVerifyError::TooDeep {
+                    limit: MAX_NESTING_DEPTH
+                }),
+                "{open}"
+            );
+        }
+    }
+
+    #[test]
+    fn data_that_is_not_an_object_is_named_in_the_error() {
+        let message = match serde_json::from_str::<ObjectMembers<'_>>("[1]") {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            message.contains("invalid type: sequence, expected a JSON object"),
+            "{message}"
+        );
+    }
+
+    /// Rule K4 on its own: `data` is given sorted, as the verifier hands it over. `Err` holds
+    /// (the swallowing member, the hidden one).
+    fn check_split(
+        data: &str,
+        subset: Option<&[&str]>,
+        declared: &[&str],
+        expected: Result<(), (&str, &str)>,
+    ) {
+        let raw: Box<RawValue> = serde_json::from_str(data).expect("valid JSON");
+        let members = parse_object(&raw).expect("an object");
+        let got = match check_unambiguous(&members, subset, declared, "op") {
+            Ok(()) => Ok(()),
+            Err(ResponseError::AmbiguousSplit {
+                operation,
+                member,
+                hidden,
+            }) => {
+                assert_eq!(operation, "op");
+                Err((member, hidden))
+            }
+            Err(other) => panic!("{data}: unexpected {other:?}"),
+        };
+        let expected = expected.map_err(|(m, h)| (m.to_owned(), h.to_owned()));
+        assert_eq!(got, expected, "{data} {subset:?} {declared:?}");
+    }
+
+    #[test]
+    fn ambiguous_splits() {
+        let ab: &[&str] = &["a", "b"];
+        let abc: &[&str] = &["a", "b", "c"];
+        check_split(r#"{"a":"1b=2"}"#, None, ab, Err(("a", "b")));
+        // An escaped `=` renders as `=`.
+        check_split(r#"{"a":"1b\u003d2"}"#, None, ab, Err(("a", "b")));
+        check_split(r#"{"a":{"k":"b=1"}}"#, None, ab, Err(("a", "b")));
+        check_split(r#"{"c":"3","a":"1b=2"}"#, None, abc, Err(("a", "b")));
+        // `b` sits between `a` and the hidden `c`, so only `b` could swallow it.
+        check_split(r#"{"a":"1c=2","b":"3"}"#, None, abc, Ok(()));
+        check_split(r#"{"a":"1","b":"3c=4"}"#, None, abc, Err(("b", "c")));
+        // Nothing precedes a hidden member that sorts first.
+        check_split(r#"{"b":"1a=2"}"#, None, ab, Ok(()));
+        check_split(r#"{"a":"1b2","c":"x=1"}"#, None, abc, Ok(()));
+        check_split(r#"{"a":1}"#, None, ab, Ok(()));
+        check_split(r#"{"a":"1b=2","b":"3"}"#, None, ab, Ok(()));
+        // Unsigned members are not in the string to verify: neither as the hidden one...
+        check_split(r#"{"a":"1b=2"}"#, Some(&["a"]), ab, Ok(()));
+        // ...nor as the one that swallows.
+        check_split(r#"{"a":"1b=2"}"#, Some(&["b"]), ab, Ok(()));
+        check_split(r#"{"a":"1b=2"}"#, Some(&["a", "b"]), ab, Err(("a", "b")));
+        // Only declared members are known.
+        check_split(r#"{"a":"1b=2"}"#, None, &["a"], Ok(()));
     }
 }
