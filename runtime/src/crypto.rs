@@ -139,7 +139,8 @@ pub const MIN_MODULUS_BITS: usize = 512;
 /// Largest RSA modulus accepted, in bits.
 pub const MAX_MODULUS_BITS: usize = 4096;
 /// Largest public exponent accepted (the RustCrypto `rsa` crate's bound).
-pub const MAX_PUBLIC_EXPONENT: u64 = (1 << 33) - 1;
+/// 2^33 − 1.
+pub const MAX_PUBLIC_EXPONENT: u64 = 0x1_FFFF_FFFF;
 /// Largest key text accepted (a 4096-bit private key PEM is about 3.3 KB).
 pub const MAX_PEM_BYTES: usize = 16 * 1024;
 
@@ -173,7 +174,7 @@ fn der_element(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         (
             bytes
                 .iter()
-                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b)),
+                .fold(0usize, |acc, b| acc * 256 + usize::from(*b)),
             rest,
         )
     };
@@ -271,14 +272,14 @@ pub(crate) fn check_public_params(n: &[u8], e: &[u8]) -> Result<(), WeakKey> {
         return Err(WeakKey::EvenModulus);
     }
     let e = significant(e);
-    if e.len() > 8 {
-        return Err(WeakKey::Exponent);
+    // Big-endian bytes; more than fit a u64 is far above the maximum.
+    let value = e
+        .iter()
+        .try_fold(0u64, |acc, b| Some(acc.checked_mul(256)? + u64::from(*b)));
+    match value {
+        Some(v) if (3..=MAX_PUBLIC_EXPONENT).contains(&v) && v % 2 == 1 => Ok(()),
+        _ => Err(WeakKey::Exponent),
     }
-    let value = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    if value < 3 || value % 2 == 0 || value > MAX_PUBLIC_EXPONENT {
-        return Err(WeakKey::Exponent);
-    }
-    Ok(())
 }
 
 /// Why a signature could not be produced.
@@ -845,10 +846,11 @@ mod tests {
             n
         };
         let e = |value: u64| value.to_be_bytes().to_vec();
+        assert_eq!(MAX_PUBLIC_EXPONENT, (1 << 33) - 1);
         assert!(check_public_params(&n, &e((1 << 33) - 1)).is_ok());
         assert!(check_public_params(&n, &e(65_537)).is_ok());
         assert!(check_public_params(&n, &e(3)).is_ok());
-        for bad in [(1u64 << 33) + 1, 1, 2, 65_536, u64::MAX] {
+        for bad in [(1u64 << 33) + 1, 1u64 << 33, 0, 1, 2, 65_536, u64::MAX] {
             assert!(
                 matches!(check_public_params(&n, &e(bad)), Err(WeakKey::Exponent)),
                 "{bad}"
