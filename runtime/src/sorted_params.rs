@@ -924,6 +924,10 @@ mod tests {
             r#"{"code":0,"sign":"zz"}"#,
             Err(DataVerifyError::MalformedSign),
         );
+        check(
+            r#"{"code":0,"sign":""}"#,
+            Err(DataVerifyError::MalformedSign),
+        );
         assert!(matches!(
             document_sign(b"[1]"),
             Err(DataVerifyError::Malformed(_))
@@ -1067,9 +1071,13 @@ mod tests {
         w.push_str("attach", "");
         w.push_int("total_fee", 100);
         w.push_str("url", "https://a.b/?x=1&y=ä b");
+        // Typed values: an absent option writes nothing.
+        w.param("v1", &Some(7u64));
+        w.param("v2", &None::<String>);
+        w.param("v3", &-2i64);
         assert_eq!(
             w.string_to_sign(),
-            "appid=mch1attach=total_fee=100url=https://a.b/?x=1&y=ä b"
+            "appid=mch1attach=total_fee=100url=https://a.b/?x=1&y=ä bv1=7v3=-2"
         );
         assert_eq!(
             string_to_sign([("url", "u"), ("Z", "z"), ("appid", "a")]),
