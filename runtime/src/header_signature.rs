@@ -1106,11 +1106,13 @@ mod tests {
             .into_inner();
         assert!(verdict.is_signed());
         assert_eq!(verdict.body(), body);
+        assert_eq!(verdict.signed().map(|m| m.body.as_slice()), Some(&body[..]));
         let verdict = verify_response(&check(None, None), &keys)
             .expect("allowed unsigned")
             .into_inner();
         assert!(!verdict.is_signed());
         assert_eq!(verdict.body(), body);
+        assert_eq!(verdict.signed(), None);
     }
 
     /// Edges found by mutation testing: zero-padded 18-digit epoch milliseconds, each separator
