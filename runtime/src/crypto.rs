@@ -833,8 +833,44 @@ mod tests {
         // Four length bytes are allowed; exactly as many length bytes as announced, too.
         check(&[0x30, 0x84, 0, 0, 0, 1, 0xaa], Some((0x30, &[0xaa], &[])));
         check(&[0x30, 0x81, 0x00], Some((0x30, &[], &[])));
+        // Two length bytes: 0x0100 = 256.
+        let mut long = vec![0x04, 0x82, 0x01, 0x00];
+        long.extend([0xab; 257]);
+        check(&long, Some((0x04, &[0xab; 256], &[0xab])));
         check(&[], None);
         check(&[0x30], None);
+    }
+
+    /// Modulus sizes count significant bits, at both bounds; an even modulus is refused.
+    #[test]
+    fn modulus_size_and_parity() {
+        let e = 65_537u32.to_be_bytes();
+        let modulus = |bytes: usize, first: u8| {
+            let mut n = vec![0u8; bytes];
+            n[0] = first;
+            n[bytes - 1] |= 1;
+            n
+        };
+        let bits = |n: &[u8]| match check_public_params(n, &e) {
+            Ok(()) => None,
+            Err(WeakKey::ModulusSize { bits }) => Some(bits),
+            Err(other) => panic!("{other:?}"),
+        };
+        assert_eq!(bits(&modulus(64, 0x80)), None); // 512 bits
+        assert_eq!(bits(&modulus(64, 0x40)), Some(511));
+        // Leading zero bytes are not counted.
+        assert_eq!(bits(&[&[0u8][..], &modulus(64, 0x01)].concat()), Some(505));
+        assert_eq!(bits(&[&[0u8, 0][..], &modulus(64, 0x80)].concat()), None);
+        assert_eq!(bits(&modulus(512, 0xff)), None); // 4096 bits
+        assert_eq!(bits(&modulus(513, 0x01)), Some(4097));
+        assert_eq!(bits(&[]), Some(0));
+        assert_eq!(bits(&[0, 0]), Some(0));
+        let mut even = modulus(128, 0xc5);
+        even[127] = 0x02;
+        assert!(matches!(
+            check_public_params(&even, &e),
+            Err(WeakKey::EvenModulus)
+        ));
     }
 
     /// The public exponent bound is the RustCrypto crate's: 2^33 - 1 passes, 2^33 + 1 fails.
