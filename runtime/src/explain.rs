@@ -599,11 +599,11 @@ fn header_candidates(
                 bodies.push(stripped.to_vec());
             }
             if let Ok(text) = std::str::from_utf8(body) {
-                if text.contains('\n') && !text.contains("\r\n") {
-                    bodies.push(text.replace('\n', "\r\n").into_bytes());
-                }
+                // Line breaks inside the body, converted the other way.
                 if text.contains("\r\n") {
                     bodies.push(text.replace("\r\n", "\n").into_bytes());
+                } else if text.contains('\n') {
+                    bodies.push(text.replace('\n', "\r\n").into_bytes());
                 }
             }
             out.extend(bodies.iter().map(|b| make(path, client_id, time, b)));
@@ -788,4 +788,117 @@ pub fn visible(content: &[u8]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digest_names() {
+        let names: Vec<&str> = [
+            DigestName::Md5,
+            DigestName::Sha1,
+            DigestName::Sha224,
+            DigestName::Sha256,
+            DigestName::Sha384,
+            DigestName::Sha512,
+        ]
+        .into_iter()
+        .map(DigestName::name)
+        .collect();
+        assert_eq!(
+            names,
+            ["MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]
+        );
+    }
+
+    /// `Display` is the stable id; `what` is one sentence naming what was found.
+    #[test]
+    fn diagnoses_print_their_id_and_say_what_happened() {
+        let check = |d: Diagnosis, id: &str, what: &str| {
+            assert_eq!(d.to_string(), id);
+            assert_eq!(d.what(), what, "{id}");
+        };
+        check(
+            Diagnosis::WrongDigest {
+                found: Some(DigestName::Sha256),
+                expected: DigestName::Md5,
+            },
+            "wrong-digest",
+            "the signer used SHA-256 where the scheme uses MD5",
+        );
+        check(
+            Diagnosis::WrongDigest {
+                found: None,
+                expected: DigestName::Sha256,
+            },
+            "wrong-digest",
+            "the signer used an unknown digest where the scheme uses SHA-256",
+        );
+        check(
+            Diagnosis::ParamChanged("total_fee".into()),
+            "param-changed:total_fee",
+            "`total_fee` was signed with another value than the message carries",
+        );
+        check(
+            Diagnosis::BadLength { got: 3, want: 128 },
+            "unknown",
+            "the signature is 3 bytes, this key's signatures are 128: it was truncated or is not a signature of this key",
+        );
+        check(
+            Diagnosis::Valid,
+            "valid",
+            "the signature is valid for the documented content",
+        );
+    }
+
+    #[test]
+    fn whitespace_is_stripped_outside_strings_only() {
+        let check = |body: &str, expected: &str| {
+            assert_eq!(
+                String::from_utf8_lossy(&strip_whitespace(body.as_bytes())),
+                expected,
+                "{body:?}"
+            );
+        };
+        check(
+            "{ \"a\" :\t\"x y\" ,\r\n \"b\": [1, 2] }",
+            r#"{"a":"x y","b":[1,2]}"#,
+        );
+        // An escaped quote does not end a string; an escaped backslash before the closing quote
+        // does not escape it.
+        check(
+            r#"{ "a": "x \" y" , "b": "z\\" , "c": 1 }"#,
+            r#"{"a":"x \" y","b":"z\\","c":1}"#,
+        );
+        check("", "");
+    }
+
+    #[test]
+    fn invisible_characters_are_made_visible() {
+        assert_eq!(
+            visible("a\r\n\tb\u{1}\u{feff}é ".as_bytes()),
+            "a\\r\\n⏎\n\\tb\\u{1}\\u{feff}é "
+        );
+    }
+
+    /// With the intended values: a candidate only for a parameter that is present and differs.
+    #[test]
+    fn intended_values_make_a_candidate_only_when_they_differ() {
+        let request = |attach: &str| Subject::SortedRequest {
+            params: [("appid", "mch1"), ("attach", attach), ("sign", "00")]
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            sign_param: "sign".into(),
+        };
+        let subject = request("a");
+        assert_eq!(with_value(&subject, "attach", "a"), None);
+        assert_eq!(with_value(&subject, "missing", "x"), None);
+        assert_eq!(
+            with_value(&subject, "attach", "b"),
+            Some(content(&request("b")))
+        );
+    }
 }

@@ -229,6 +229,41 @@ fn header_rsa_messages() {
     );
 }
 
+/// Line breaks inside a multi-line body, converted one way or the other between signing and
+/// sending, are found as `crlf`.
+#[test]
+fn line_breaks_inside_the_body() {
+    let sha = DigestAlgorithm::Sha256;
+    for (sent, signed) in [
+        ("{\n\"a\":1\n}", "{\r\n\"a\":1\r\n}"),
+        ("{\r\n\"a\":1\r\n}", "{\n\"a\":1\n}"),
+    ] {
+        let subject = Subject::Header {
+            method: "POST".into(),
+            path: "/ams/api/v1/payments/pay".into(),
+            client_id: "C1".into(),
+            time: "2024-01-01T12:00:00+08:00".into(),
+            body: sent.as_bytes().to_vec(),
+            other_paths: Vec::new(),
+        };
+        let content =
+            format!("POST /ams/api/v1/payments/pay\nC1.2024-01-01T12:00:00+08:00.{signed}");
+        check(
+            &format!("sent {sent:?}, signed {signed:?}"),
+            &subject,
+            sha,
+            ALIPAY_KEY,
+            Signed {
+                content: content.as_bytes(),
+                digest: sha,
+                key: ALIPAY_KEY,
+            },
+            None,
+            "crlf",
+        );
+    }
+}
+
 /// Every catalogue entry is exercised above, and ids are unique.
 #[test]
 fn the_catalogue_is_covered() {
