@@ -548,18 +548,13 @@ impl<'a> NestedRenderer<'a> {
         self.source.get(start..=i).ok_or_else(|| self.malformed())
     }
 
-    /// A string token's value (borrowed when it has no escapes).
-    fn decode(&self, token: &'a str) -> Result<Cow<'a, str>, DataVerifyError> {
-        json_string(token).map_err(|e| DataVerifyError::Malformed(e.to_string()))
-    }
-
     /// Writes a string token as minimal JSON and returns its value (decoded once).
     fn write_string(
         &self,
         token: &'a str,
         out: &mut String,
     ) -> Result<Cow<'a, str>, DataVerifyError> {
-        let value = self.decode(token)?;
+        let value = json_string(token).map_err(|e| DataVerifyError::Malformed(e.to_string()))?;
         match value {
             // Without escapes the text is already minimal JSON (control characters cannot
             // occur raw in valid JSON).
@@ -1199,7 +1194,10 @@ fn check_unambiguous(
         .iter()
         .copied()
         .filter(|m| signed(m) && !members.iter().any(|(name, _)| name == m));
+    // `rendered` holds the value of `present[rendered_for]`, kept while the next hidden members
+    // follow the same member, so that value is not rendered again for them.
     let mut rendered = String::new();
+    let mut rendered_for = None;
     for hidden in absent {
         // Only the signed member right before `hidden` in sorted order can swallow it: its value
         // would be followed by `hidden=` in the string to verify. `present` is sorted, and
@@ -1208,7 +1206,10 @@ fn check_unambiguous(
         else {
             continue;
         };
-        let Some((name, value)) = after.checked_sub(1).and_then(|i| present.get(i)) else {
+        let Some(index) = after.checked_sub(1) else {
+            continue;
+        };
+        let Some((name, value)) = present.get(index) else {
             continue;
         };
         let raw = value.get();
@@ -1216,9 +1217,12 @@ fn check_unambiguous(
         if !(raw.contains('=') || raw.contains('\\')) {
             continue;
         }
-        rendered.clear();
-        if render_top_value(value, &mut rendered).is_err() {
-            continue;
+        if rendered_for != Some(index) {
+            rendered.clear();
+            if render_top_value(value, &mut rendered).is_err() {
+                continue;
+            }
+            rendered_for = Some(index);
         }
         if rendered.contains(&format!("{hidden}=")) {
             return Err(ResponseError::AmbiguousSplit {
@@ -1508,6 +1512,8 @@ mod rendering_edge_tests {
         // `b` sits between `a` and the hidden `c`, so only `b` could swallow it.
         check_split(r#"{"a":"1c=2","b":"3"}"#, None, abc, Ok(()));
         check_split(r#"{"a":"1","b":"3c=4"}"#, None, abc, Err(("b", "c")));
+        // Two hidden members after the same one: its value is checked for each.
+        check_split(r#"{"a":"1c=2"}"#, None, abc, Err(("a", "c")));
         // Nothing precedes a hidden member that sorts first.
         check_split(r#"{"b":"1a=2"}"#, None, ab, Ok(()));
         check_split(r#"{"a":"1b2","c":"x=1"}"#, None, abc, Ok(()));
