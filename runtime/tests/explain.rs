@@ -171,17 +171,22 @@ fn sorted_params_documents() {
     }
 }
 
-#[test]
-fn header_rsa_messages() {
-    let body = r#"{"b":1,"a":"é/x"}"#;
-    let subject = Subject::Header {
+/// An Alipay+ `pay` request from client `C1` at 2024-01-01T12:00:00+08:00 carrying `body`.
+fn alipayplus_pay(body: &str, other_paths: Vec<String>) -> Subject {
+    Subject::Header {
         method: "POST".into(),
         path: "/ams/api/v1/payments/pay".into(),
         client_id: "C1".into(),
         time: "2024-01-01T12:00:00+08:00".into(),
         body: body.as_bytes().to_vec(),
-        other_paths: vec!["/ams/api/v1/payments/refund".into()],
-    };
+        other_paths,
+    }
+}
+
+#[test]
+fn header_rsa_messages() {
+    let body = r#"{"b":1,"a":"é/x"}"#;
+    let subject = alipayplus_pay(body, vec!["/ams/api/v1/payments/refund".into()]);
     let sha = DigestAlgorithm::Sha256;
     let pretty =
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(body).unwrap())
@@ -238,14 +243,7 @@ fn line_breaks_inside_the_body() {
         ("{\n\"a\":1\n}", "{\r\n\"a\":1\r\n}"),
         ("{\r\n\"a\":1\r\n}", "{\n\"a\":1\n}"),
     ] {
-        let subject = Subject::Header {
-            method: "POST".into(),
-            path: "/ams/api/v1/payments/pay".into(),
-            client_id: "C1".into(),
-            time: "2024-01-01T12:00:00+08:00".into(),
-            body: sent.as_bytes().to_vec(),
-            other_paths: Vec::new(),
-        };
+        let subject = alipayplus_pay(sent, Vec::new());
         let content =
             format!("POST /ams/api/v1/payments/pay\nC1.2024-01-01T12:00:00+08:00.{signed}");
         check(
